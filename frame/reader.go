@@ -1,0 +1,478 @@
+package frame
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// DefaultBufferSize is the read buffer of NewReader. It bounds the memory a
+// Reader holds whatever the peer sends; larger payloads stream through it.
+const DefaultBufferSize = 64 << 10
+
+// maxEmptyReads bounds how often a transport may answer (0, nil) in a row
+// before the Reader gives up with io.ErrNoProgress, as bufio does.
+const maxEmptyReads = 100
+
+// Reader decodes frames and messages from a byte stream.
+//
+// Frame level: ReadHeader and ReadPayload. Message level: NextMessage. The
+// two share one position on the stream; a caller uses one level at a time.
+type Reader struct {
+	src  io.Reader
+	buf  []byte
+	r, w int
+	// off is the stream offset of buf[r]: the number of bytes consumed.
+	off int64
+	// rerr is an error the transport returned along with data, held back
+	// until the data before it is consumed.
+	rerr error
+	// err is sticky: once set, the stream is not in a known state.
+	err error
+
+	cur    FrameHeader
+	curOff int64
+	left   uint32 // unread payload bytes of cur
+
+	msg MessageReader
+}
+
+// NewReader returns a Reader with a DefaultBufferSize buffer.
+func NewReader(src io.Reader) *Reader {
+	return NewReaderSize(src, DefaultBufferSize)
+}
+
+// NewReaderSize returns a Reader with a buffer of size bytes (at least
+// HeaderSize).
+func NewReaderSize(src io.Reader, size int) *Reader {
+	if size < HeaderSize {
+		size = HeaderSize
+	}
+	return &Reader{src: src, buf: make([]byte, size)}
+}
+
+// Offset is the number of stream bytes consumed so far.
+func (r *Reader) Offset() int64 { return r.off }
+
+// Err returns the sticky error, if any.
+func (r *Reader) Err() error { return r.err }
+
+func (r *Reader) fail(err error) error {
+	if r.err == nil {
+		r.err = err
+	}
+	return r.err
+}
+
+// fill reads at least one more byte into the buffer, or returns the
+// transport's error. It never issues a zero-length read [FRAME-6].
+func (r *Reader) fill() error {
+	if r.rerr != nil {
+		return r.rerr
+	}
+	if r.r > 0 {
+		r.w = copy(r.buf, r.buf[r.r:r.w])
+		r.r = 0
+	}
+	for range maxEmptyReads {
+		n, err := r.src.Read(r.buf[r.w:])
+		if n < 0 || n > len(r.buf)-r.w {
+			return errors.New("frame: transport returned an invalid count")
+		}
+		r.w += n
+		if err != nil {
+			r.rerr = err
+			if n > 0 {
+				return nil
+			}
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	return io.ErrNoProgress
+}
+
+// transportErr turns a transport error met at stream offset off into what
+// the caller sees; EOF there means truncation.
+func (r *Reader) transportErr(err error, off int64, where string) error {
+	if err == io.EOF {
+		return r.fail(&ProtocolError{Class: ClassUnexpectedEOF, Rule: "FRAME-6", Offset: off,
+			Detail: "stream ended " + where})
+	}
+	return r.fail(fmt.Errorf("frame: reading at offset %d: %w", off, err))
+}
+
+// ReadHeader reads and validates the next frame header, first skipping
+// whatever is left of the previous frame's payload. At a frame boundary, a
+// stream that ends cleanly gives io.EOF. For an RST it returns the header
+// with a nil error and sets no payload [FRAME-8]; the caller decides what a
+// reset means where it is.
+func (r *Reader) ReadHeader() (FrameHeader, error) {
+	if r.err != nil {
+		return FrameHeader{}, r.err
+	}
+	if r.left > 0 {
+		if err := r.skipPayload(int64(r.left)); err != nil {
+			return FrameHeader{}, err
+		}
+	}
+	for r.w-r.r < HeaderSize {
+		if err := r.fill(); err != nil {
+			n := r.w - r.r
+			if err == io.EOF && n == 0 {
+				return FrameHeader{}, r.fail(io.EOF)
+			}
+			return FrameHeader{}, r.transportErr(err, r.off+int64(n),
+				fmt.Sprintf("after %d of the %d bytes of a frame header", n, HeaderSize))
+		}
+	}
+	h, err := ParseFrameHeader(r.buf[r.r:r.r+HeaderSize], r.off)
+	if err != nil {
+		return FrameHeader{}, r.fail(err)
+	}
+	r.cur, r.curOff = h, r.off
+	r.r += HeaderSize
+	r.off += HeaderSize
+	r.left = h.Length
+	if h.Type == TypeRST {
+		r.left = 0
+	}
+	return h, nil
+}
+
+// ReadPayload reads from the current frame's payload; io.EOF marks its end.
+func (r *Reader) ReadPayload(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if uint64(len(p)) > uint64(r.left) {
+		p = p[:r.left]
+	}
+	if r.r == r.w {
+		if r.rerr == nil && len(p) >= len(r.buf) {
+			// Large read with nothing buffered: bypass the buffer.
+			n, err := r.readDirect(p)
+			r.consume(n)
+			if n > 0 {
+				return n, nil
+			}
+			return 0, r.payloadErr(err)
+		}
+		if err := r.fill(); err != nil {
+			return 0, r.payloadErr(err)
+		}
+	}
+	n := copy(p, r.buf[r.r:r.w])
+	r.r += n
+	r.consume(n)
+	return n, nil
+}
+
+func (r *Reader) consume(n int) {
+	r.off += int64(n)
+	r.left -= uint32(n)
+}
+
+func (r *Reader) payloadErr(err error) error {
+	return r.transportErr(err, r.off, fmt.Sprintf("%d bytes before the end of a %d-byte payload", r.left, r.cur.Length))
+}
+
+func (r *Reader) readDirect(p []byte) (int, error) {
+	for range maxEmptyReads {
+		n, err := r.src.Read(p)
+		if n < 0 || n > len(p) {
+			return 0, errors.New("frame: transport returned an invalid count")
+		}
+		if err != nil {
+			r.rerr = err
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+	return 0, io.ErrNoProgress
+}
+
+// skipPayload discards n (<= r.left) bytes of the current payload.
+func (r *Reader) skipPayload(n int64) error {
+	for n > 0 {
+		if r.r == r.w {
+			if err := r.fill(); err != nil {
+				return r.payloadErr(err)
+			}
+		}
+		k := min(int64(r.w-r.r), n)
+		r.r += int(k)
+		r.consume(int(k))
+		n -= k
+	}
+	return nil
+}
+
+// writePayload writes up to n bytes of the current payload to w, straight
+// from the buffer.
+func (r *Reader) writePayload(w io.Writer, n int64) (int64, error) {
+	var done int64
+	for done < n {
+		if r.r == r.w {
+			if err := r.fill(); err != nil {
+				return done, r.payloadErr(err)
+			}
+		}
+		k := min(int64(r.w-r.r), n-done)
+		m, err := w.Write(r.buf[r.r : r.r+int(k)])
+		if m < 0 || int64(m) > k {
+			m = 0
+			if err == nil {
+				err = errors.New("frame: destination returned an invalid count")
+			}
+		}
+		r.r += m
+		r.consume(m)
+		done += int64(m)
+		if err == nil && int64(m) < k {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// NextMessage starts reading the next message, which must consist of frames
+// of type want (Header, Data or Trailer). An unfinished previous message is
+// drained first, so the stream never desyncs [MSG-10]. At a message boundary
+// a cleanly ended stream gives io.EOF and an RST a reset error.
+//
+// The returned MessageReader is owned by r and reused: it is valid until the
+// next call to NextMessage.
+func (r *Reader) NextMessage(want Type) (*MessageReader, error) {
+	if !want.IsMessage() {
+		return nil, fmt.Errorf("frame: NextMessage(%v): %w", want, ErrUnknownType)
+	}
+	m := &r.msg
+	if m.rd != nil && !m.done && m.err == nil {
+		if _, err := m.Discard(); err != nil {
+			return nil, err
+		}
+	}
+	*m = MessageReader{rd: r, typ: want, limit: want.messageLimit(), startOff: r.off}
+	if err := m.nextFrame(true); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// MessageReader reads the body of one message as an io.Reader: the
+// payloads of its frames, in order, then io.EOF after the final frame.
+type MessageReader struct {
+	rd       *Reader
+	typ      Type
+	limit    int64
+	startOff int64
+	n        int64 // payload bytes delivered or discarded so far
+	final    bool  // the current frame is the message's last
+	done     bool
+	err      error
+}
+
+// Type is the message's frame type.
+func (m *MessageReader) Type() Type { return m.typ }
+
+// Offset is the stream offset of the message's first frame.
+func (m *MessageReader) Offset() int64 { return m.startOff }
+
+// Done reports whether the whole message has been consumed.
+func (m *MessageReader) Done() bool { return m.done }
+
+func (m *MessageReader) nextFrame(first bool) error {
+	r := m.rd
+	h, err := r.ReadHeader()
+	if err == io.EOF && first {
+		return io.EOF
+	}
+	if err == io.EOF {
+		// ReadHeader saw a clean end at a frame boundary; inside a message
+		// that is a truncation, never io.EOF.
+		r.err = &ProtocolError{Class: ClassUnexpectedEOF, Rule: "MSG-6", Offset: r.off,
+			Detail: "stream ended between the frames of a message"}
+		err = r.err
+	}
+	if err != nil {
+		m.err = err
+		return err
+	}
+	switch {
+	case h.Type == TypeRST:
+		where := "inside a message"
+		if first {
+			where = "at a message boundary"
+		}
+		err = &ProtocolError{Class: ClassReset, Rule: "MSG-5", Offset: r.curOff, Detail: "RST " + where}
+	case h.Type != m.typ:
+		err = &ProtocolError{Class: ClassTypeMismatch, Rule: "MSG-4", Offset: r.curOff,
+			Detail: fmt.Sprintf("%v frame where a %v frame was expected", h.Type, m.typ)}
+	case m.limit >= 0 && m.n+int64(h.Length) > m.limit:
+		err = &ProtocolError{Class: ClassMessageTooLarge, Rule: "MSG-7", Offset: r.curOff + 2,
+			Detail: fmt.Sprintf("%v message of at least %d bytes, limit %d", m.typ, m.n+int64(h.Length), m.limit)}
+	}
+	if err != nil {
+		m.err = r.fail(err)
+		return m.err
+	}
+	m.final = h.Final
+	if h.Final && h.Length == 0 {
+		m.done = true
+	}
+	return nil
+}
+
+// advance moves to the next frame with payload left, or marks the message
+// done. It reports whether there is payload to read.
+func (m *MessageReader) advance() (bool, error) {
+	for m.rd.left == 0 {
+		if m.final {
+			m.done = true
+			return false, nil
+		}
+		if err := m.nextFrame(false); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// Read implements io.Reader.
+func (m *MessageReader) Read(p []byte) (int, error) {
+	if m.err != nil {
+		return 0, m.err
+	}
+	if m.done {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	more, err := m.advance()
+	if err != nil {
+		return 0, err
+	}
+	if !more {
+		return 0, io.EOF
+	}
+	n, err := m.rd.ReadPayload(p)
+	m.n += int64(n)
+	if err != nil {
+		m.err = err
+		return n, err
+	}
+	if m.rd.left == 0 && m.final {
+		m.done = true
+	}
+	return n, nil
+}
+
+// WriteTo implements io.WriterTo: the rest of the body goes to w straight
+// from the Reader's buffer. An error from w leaves the message unfinished
+// but readable; an error from the stream is sticky.
+func (m *MessageReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if m.err != nil {
+			return total, m.err
+		}
+		if m.done {
+			return total, nil
+		}
+		more, err := m.advance()
+		if err != nil {
+			return total, err
+		}
+		if !more {
+			return total, nil
+		}
+		n, err := m.rd.writePayload(w, int64(m.rd.left))
+		total += n
+		m.n += n
+		if err != nil {
+			if m.rd.err != nil {
+				m.err = m.rd.err
+			}
+			return total, err
+		}
+	}
+}
+
+// AppendTo reads the rest of the body and appends it to dst.
+func (m *MessageReader) AppendTo(dst []byte) ([]byte, error) {
+	for {
+		if m.err != nil {
+			return dst, m.err
+		}
+		more, err := m.advance()
+		if err != nil || !more {
+			return dst, err
+		}
+		need := int(m.rd.left)
+		dst = slices.Grow(dst, need)
+		n, err := m.Read(dst[len(dst) : len(dst)+need])
+		dst = dst[:len(dst)+n]
+		if err != nil {
+			return dst, err
+		}
+	}
+}
+
+// Discard consumes the rest of the message and reports how many body bytes
+// it skipped. Use it to stay in sync after deciding not to read a body.
+func (m *MessageReader) Discard() (int64, error) {
+	return m.DiscardAtMost(-1)
+}
+
+// DiscardAtMost is Discard for untrusted peers: it skips at most limit body
+// bytes (limit < 0: no bound). If the message goes on past that, it returns
+// an error matching ErrDiscardLimit and the message stays unfinished: the
+// caller must reset the stream rather than read on.
+func (m *MessageReader) DiscardAtMost(limit int64) (int64, error) {
+	var total int64
+	for {
+		if m.err != nil {
+			return total, m.err
+		}
+		if m.done {
+			return total, nil
+		}
+		more, err := m.advance()
+		if err != nil {
+			return total, err
+		}
+		if !more {
+			return total, nil
+		}
+		n := int64(m.rd.left)
+		if limit >= 0 && total+n > limit {
+			return total, fmt.Errorf("frame: discarding %v message at offset %d: more than %d bytes: %w",
+				m.typ, m.startOff, limit, ErrDiscardLimit)
+		}
+		if err := m.rd.skipPayload(n); err != nil {
+			m.err = err
+			return total, err
+		}
+		total += n
+		m.n += n
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/framerpc/framerpc
+
+go 1.26
