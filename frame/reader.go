@@ -66,7 +66,7 @@ func (r *Reader) fail(err error) error {
 }
 
 // fill reads at least one more byte into the buffer, or returns the
-// transport's error. It never issues a zero-length read [FRAME-6].
+// transport's error. It never issues a zero-length read [FRAME-10].
 func (r *Reader) fill() error {
 	if r.rerr != nil {
 		return r.rerr
@@ -255,7 +255,7 @@ func (r *Reader) writePayload(w io.Writer, n int64) (int64, error) {
 
 // NextMessage starts reading the next message, which must consist of frames
 // of type want (Header, Data or Trailer). An unfinished previous message is
-// drained first, so the stream never desyncs [MSG-10]. At a message boundary
+// drained first, so the stream never desyncs [MSG-9]. At a message boundary
 // a cleanly ended stream gives io.EOF and an RST a reset error.
 //
 // The returned MessageReader is owned by r and reused: it is valid until the
