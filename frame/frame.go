@@ -112,7 +112,7 @@ func (h FrameHeader) String() string {
 // field.
 func ParseFrameHeader(b []byte, off int64) (FrameHeader, error) {
 	_ = b[HeaderSize-1]
-	h := FrameHeader{Type: Type(b[0]), Final: b[1] != 0, Length: binary.LittleEndian.Uint32(b[2:])}
+	h := FrameHeader{Type: Type(b[0]), Final: b[1] == 1, Length: binary.LittleEndian.Uint32(b[2:])}
 	if h.Type == TypeRST {
 		return h, nil
 	}

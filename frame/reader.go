@@ -108,8 +108,8 @@ func (r *Reader) transportErr(err error, off int64, where string) error {
 // ReadHeader reads and validates the next frame header, first skipping
 // whatever is left of the previous frame's payload. At a frame boundary, a
 // stream that ends cleanly gives io.EOF. For an RST it returns the header
-// with a nil error and sets no payload [FRAME-8]; the caller decides what a
-// reset means where it is.
+// with a nil error and no payload, and every later call reports the reset
+// [FRAME-8].
 func (r *Reader) ReadHeader() (FrameHeader, error) {
 	if r.err != nil {
 		return FrameHeader{}, r.err
@@ -138,7 +138,9 @@ func (r *Reader) ReadHeader() (FrameHeader, error) {
 	r.off += HeaderSize
 	r.left = h.Length
 	if h.Type == TypeRST {
+		// Nothing after an RST is read, not even its payload [FRAME-8].
 		r.left = 0
+		r.err = &ProtocolError{Class: ClassReset, Rule: "FRAME-8", Offset: r.curOff, Detail: "RST received"}
 	}
 	return h, nil
 }
@@ -331,8 +333,11 @@ func (m *MessageReader) nextFrame(first bool) error {
 			Detail: fmt.Sprintf("%v message of at least %d bytes, limit %d", m.typ, m.n+int64(h.Length), m.limit)}
 	}
 	if err != nil {
-		m.err = r.fail(err)
-		return m.err
+		// Replaces the frame-level reset error: the message layer knows
+		// where the RST fell.
+		r.err = err
+		m.err = err
+		return err
 	}
 	m.final = h.Final
 	if h.Final && h.Length == 0 {

@@ -226,7 +226,7 @@ func (m *MessageWriter) ReadFrom(src io.Reader) (int64, error) {
 				return total, err
 			}
 		}
-		if HeaderSize+m.staged == len(w.stage) {
+		if HeaderSize+m.staged >= len(w.stage) {
 			w.grow(m.staged + 1)
 		}
 		space := w.stage[HeaderSize+m.staged : min(len(w.stage), HeaderSize+MaxPayload)]
