@@ -357,3 +357,17 @@ func TestWriteToAndAppendTo(t *testing.T) {
 		t.Fatalf("AppendTo: %q %v", got, err)
 	}
 }
+
+func TestEOFAtBoundaryIsSticky(t *testing.T) {
+	// Found by FuzzMessageStream: a second NextMessage after a clean end
+	// must report the clean end again, not a truncation [FRAME-6].
+	r := NewReader(bytes.NewReader(fr(TypeData, 1, 1, 'a')))
+	if _, err := readMessage(r, TypeData); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := r.NextMessage(TypeData); err != io.EOF {
+			t.Fatalf("got %v, want io.EOF", err)
+		}
+	}
+}

@@ -274,6 +274,9 @@ func (r *Reader) NextMessage(want Type) (*MessageReader, error) {
 	}
 	*m = MessageReader{rd: r, typ: want, limit: want.messageLimit(), startOff: r.off}
 	if err := m.nextFrame(true); err != nil {
+		// No message is in progress: the next call must not try to
+		// drain one.
+		m.err = err
 		return nil, err
 	}
 	return m, nil

@@ -1,0 +1,10 @@
+// Package fuzz holds the native Go fuzz targets of framerpc. Each target
+// feeds arbitrary bytes to one decoding layer and checks the invariants the
+// spec promises for any input: no panic, no hang, every error one of the
+// closed classes of spec/PROTOCOL.md section 5 with an offset inside the
+// input, and every accepted frame or body reproducible by the writer.
+//
+// .ci/run gives every target a bounded run; run one longer with
+//
+//	go test -run '^$' -fuzz '^FuzzFrameStream$' -fuzztime 5m ./fuzz/
+package fuzz
