@@ -258,9 +258,6 @@ func TestOneWritePerFrameOneReadPerSmallFrame(t *testing.T) {
 	if cw.writes != 1 {
 		t.Fatalf("%d writes for one frame", cw.writes)
 	}
-	// A large frame leaves as one header+payload write too when the
-	// transport is not a net.Conn that supports writev? No: net.Buffers
-	// writes each buffer on a plain writer, so count on a socket instead.
 	cr := &countingReader{r: bytes.NewReader(cw.Bytes())}
 	r := NewReader(cr)
 	got, err := readMessage(r, TypeData)
