@@ -364,6 +364,18 @@ func (m *MessageReader) advance() (bool, error) {
 	return true, nil
 }
 
+// nextPayload readies the next payload bytes of the body, reporting false
+// at its end.
+func (m *MessageReader) nextPayload() (bool, error) {
+	if m.err != nil {
+		return false, m.err
+	}
+	if m.done {
+		return false, nil
+	}
+	return m.advance()
+}
+
 // Read implements io.Reader.
 func (m *MessageReader) Read(p []byte) (int, error) {
 	if m.err != nil {
@@ -400,18 +412,9 @@ func (m *MessageReader) Read(p []byte) (int, error) {
 func (m *MessageReader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for {
-		if m.err != nil {
-			return total, m.err
-		}
-		if m.done {
-			return total, nil
-		}
-		more, err := m.advance()
-		if err != nil {
+		more, err := m.nextPayload()
+		if err != nil || !more {
 			return total, err
-		}
-		if !more {
-			return total, nil
 		}
 		n, err := m.rd.writePayload(w, int64(m.rd.left))
 		total += n
@@ -428,10 +431,7 @@ func (m *MessageReader) WriteTo(w io.Writer) (int64, error) {
 // AppendTo reads the rest of the body and appends it to dst.
 func (m *MessageReader) AppendTo(dst []byte) ([]byte, error) {
 	for {
-		if m.err != nil {
-			return dst, m.err
-		}
-		more, err := m.advance()
+		more, err := m.nextPayload()
 		if err != nil || !more {
 			return dst, err
 		}
@@ -458,18 +458,9 @@ func (m *MessageReader) Discard() (int64, error) {
 func (m *MessageReader) DiscardAtMost(limit int64) (int64, error) {
 	var total int64
 	for {
-		if m.err != nil {
-			return total, m.err
-		}
-		if m.done {
-			return total, nil
-		}
-		more, err := m.advance()
-		if err != nil {
+		more, err := m.nextPayload()
+		if err != nil || !more {
 			return total, err
-		}
-		if !more {
-			return total, nil
 		}
 		n := int64(m.rd.left)
 		if limit >= 0 && total+n > limit {
