@@ -187,11 +187,16 @@ func (c *Client) Close() error {
 
 // hangUp sends RST where the stream is at a frame boundary and closes it.
 func (c *Client) hangUp(cause error) {
-	if c.w.Err() == nil && c.bw.err == nil && !errors.Is(cause, frame.ErrReset) && !errors.Is(cause, io.ErrUnexpectedEOF) {
+	// A failed source without the trailer extension has written its RST
+	// already [RPC-23]; it still has to leave the buffer.
+	rst := errors.Is(c.w.Err(), frame.ErrWriterClosed)
+	if !rst && c.w.Err() == nil && c.bw.err == nil && !errors.Is(cause, frame.ErrReset) && !errors.Is(cause, io.ErrUnexpectedEOF) {
+		rst = c.w.WriteRST() == nil
+	}
+	if rst && c.bw.err == nil {
 		if c.nc != nil {
 			c.nc.SetWriteDeadline(time.Now().Add(abortWriteTimeout))
 		}
-		c.w.WriteRST()
 		c.bw.Flush()
 	}
 	c.rwc.Close()

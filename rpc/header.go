@@ -458,10 +458,8 @@ func (p *parser) hex4() (rune, error) {
 }
 
 // skip validates and steps over one JSON value of an unknown member.
+// depth is the number of arrays and objects around the value [RPC-6].
 func (p *parser) skip(depth int) error {
-	if depth > maxDepth {
-		return p.fail("values nested deeper than %d", maxDepth)
-	}
 	p.ws()
 	if p.i >= len(p.b) {
 		return p.fail("expected a value, found the end")
@@ -471,6 +469,9 @@ func (p *parser) skip(depth int) error {
 		_, err := p.str()
 		return err
 	case c == '{' || c == '[':
+		if depth+1 > maxDepth {
+			return p.fail("values nested deeper than %d", maxDepth)
+		}
 		closer := byte('}')
 		if c == '[' {
 			closer = ']'

@@ -68,6 +68,8 @@ func TestHeaderDecoding(t *testing.T) {
 		{"RPC-7 largest number", `{"Error":4294967295}`, header{Error: 4294967295}},
 		{"RPC-8 escapes", `{"ErrorMessage":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"}`, header{ErrorMessage: "\"\\/\b\f\n\r\té😀"}},
 		{"RPC-25 extensions", `{"Extensions":["trailer","x"]}`, header{Extensions: []string{"trailer", "x"}, hasExt: true}},
+		{"RPC-6 64 levels around a scalar", `{"X":` + strings.Repeat("[", 64) + "1" + strings.Repeat("]", 64) + `}`, header{}},
+		{"RPC-6 64 empty levels", `{"X":` + strings.Repeat(`{"a":`, 63) + "{}" + strings.Repeat("}", 63) + `}`, header{}},
 	}
 	for _, c := range accept {
 		t.Run(c.name, func(t *testing.T) {
@@ -97,6 +99,8 @@ func TestHeaderDecoding(t *testing.T) {
 		{"RPC-5 duplicate unknown", `{"X":1,"X":2}`},
 		{"RPC-6 invalid unknown value", `{"X":tru}`},
 		{"RPC-6 too deep", `{"X":` + deep + `}`},
+		{"RPC-6 65 empty arrays", `{"X":` + strings.Repeat("[", 65) + strings.Repeat("]", 65) + `}`},
+		{"RPC-6 65 empty objects", `{"X":` + strings.Repeat(`{"a":`, 64) + "{}" + strings.Repeat("}", 64) + `}`},
 		{"RPC-6 bad unknown number", `{"X":01}`},
 		{"RPC-7 string for number", `{"DataType":"2"}`},
 		{"RPC-7 number for string", `{"Endpoint":2}`},

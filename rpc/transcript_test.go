@@ -209,6 +209,22 @@ func TestClientTranscripts(t *testing.T) {
 		}
 	})
 
+	t.Run("RPC-23 failing push source without the trailer extension sends RST", func(t *testing.T) {
+		r := newRawClient(t, &ClientOptions{Extensions: []string{}})
+		var out Msg
+		src := io.MultiReader(strings.NewReader("12"), errReader{errors.New("disk gone")})
+		wait := r.call(func(c *Client) error { return c.Call(ctx, "Count", src, &out) })
+		// The header and the complete frames before the failure, then RST:
+		// never a final frame that would make "12" look like the body.
+		expectBytes(t, r.conn, cat(hdr(reqHeader("Count", 3, 2)), []byte{0xff, 0x01, 0, 0, 0, 0}))
+		if err := wait(); err == nil || !strings.Contains(err.Error(), "disk gone") {
+			t.Fatalf("got %v", err)
+		}
+		if err := r.call(func(c *Client) error { return c.Call(ctx, "Echo", &Msg{}, &out) })(); !errors.Is(err, ErrClosed) {
+			t.Fatalf("later call: %v", err)
+		}
+	})
+
 	t.Run("RPC-22 RPC-23 failing push source sends a failure trailer", func(t *testing.T) {
 		r := newRawClient(t, nil)
 		var out Msg
