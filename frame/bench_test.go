@@ -4,27 +4,17 @@ import (
 	"bytes"
 	"io"
 	"net"
-	"os"
-	"syscall"
 	"testing"
+
+	"github.com/framerpc/framerpc/internal/unixpair"
 )
 
 func socketpair(tb testing.TB) (net.Conn, net.Conn) {
 	tb.Helper()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	a, b, err := unixpair.New()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	conn := func(fd int) net.Conn {
-		f := os.NewFile(uintptr(fd), "socketpair")
-		defer f.Close()
-		c, err := net.FileConn(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return c
-	}
-	a, b := conn(fds[0]), conn(fds[1])
 	tb.Cleanup(func() { a.Close(); b.Close() })
 	return a, b
 }

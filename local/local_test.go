@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/framerpc/framerpc/internal/unixpair"
 	"github.com/framerpc/framerpc/local"
 	"github.com/framerpc/framerpc/rpc"
 	"pgregory.net/rapid"
@@ -93,21 +92,11 @@ func newServer(t fataler, opts *rpc.ServerOptions) *rpc.Server {
 }
 
 func socketpair(t fataler) (net.Conn, net.Conn) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	a, b, err := unixpair.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cs [2]net.Conn
-	for i, fd := range fds {
-		f := os.NewFile(uintptr(fd), "socketpair")
-		c, err := net.FileConn(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs[i] = c
-	}
-	return cs[0], cs[1]
+	return a, b
 }
 
 // remote serves s over a socketpair; stop closes it and waits.

@@ -57,37 +57,19 @@ func newHandler(name string, fn reflect.Value) (*handler, error) {
 		i++
 	}
 	// Request part: io.Reader | *T | *T, io.Reader.
-	switch {
-	case i >= n:
+	if i >= n {
 		return bad("missing the request parameter")
-	case t.In(i) == typeReader:
-		h.in = DataOctets
-		i++
-	case isJSONPtr(t.In(i)):
-		h.in, h.inType = DataJSON, t.In(i).Elem()
-		i++
-		if i < n && t.In(i) == typeReader {
-			h.in = DataMultipart
-			i++
-		}
-	default:
+	}
+	h.in, h.inType, i = bodyParams(t, i, typeReader)
+	if h.in == 0 {
 		return bad("parameter %d is %v: the request must be a pointer (JSON), io.Reader (octets) or a pointer followed by io.Reader (JSON and octets)", i+1, t.In(i))
 	}
 	// Reply part: *io.Reader | *U | *U, *io.Reader.
-	switch {
-	case i >= n:
+	if i >= n {
 		return bad("missing the reply parameter")
-	case t.In(i) == typeReaderPtr:
-		h.out = DataOctets
-		i++
-	case isJSONPtr(t.In(i)):
-		h.out, h.outType = DataJSON, t.In(i).Elem()
-		i++
-		if i < n && t.In(i) == typeReaderPtr {
-			h.out = DataMultipart
-			i++
-		}
-	default:
+	}
+	h.out, h.outType, i = bodyParams(t, i, typeReaderPtr)
+	if h.out == 0 {
 		return bad("parameter %d is %v: the reply must be a pointer (JSON), *io.Reader (octets) or a pointer followed by *io.Reader (JSON and octets)", i+1, t.In(i))
 	}
 	if i != n {
@@ -144,4 +126,21 @@ func methodHandlers(prefix string, rcvr reflect.Value) (map[string]*handler, []s
 		found[name] = h
 	}
 	return found, skipped
+}
+
+// bodyParams reads the parameters of one body starting at parameter i of
+// t: stream alone (octets), a pointer (JSON), or a pointer followed by
+// stream (JSON and octets). It returns the body's kind, the JSON type, and
+// the index of the next parameter; kind 0 means parameter i fits none.
+func bodyParams(t reflect.Type, i int, stream reflect.Type) (kind DataType, jsonType reflect.Type, next int) {
+	switch {
+	case t.In(i) == stream:
+		return DataOctets, nil, i + 1
+	case isJSONPtr(t.In(i)):
+		if i+1 < t.NumIn() && t.In(i+1) == stream {
+			return DataMultipart, t.In(i).Elem(), i + 2
+		}
+		return DataJSON, t.In(i).Elem(), i + 1
+	}
+	return 0, nil, i
 }

@@ -6,31 +6,22 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/framerpc/framerpc/internal/unixpair"
 )
 
 // socketpair returns the two ends of a Unix stream socketpair as net.Conns.
 func socketpair(t testing.TB) (net.Conn, net.Conn) {
 	t.Helper()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	a, b, err := unixpair.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := func(fd int) net.Conn {
-		f := os.NewFile(uintptr(fd), "socketpair")
-		defer f.Close()
-		c, err := net.FileConn(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	return conn(fds[0]), conn(fds[1])
+	return a, b
 }
 
 // checkGoroutines fails the test if goroutines started during it are still

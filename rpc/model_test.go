@@ -6,11 +6,10 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"strings"
-	"syscall"
 	"testing"
 
+	"github.com/framerpc/framerpc/internal/unixpair"
 	"pgregory.net/rapid"
 )
 
@@ -49,26 +48,8 @@ type connModel struct {
 	entered, release chan struct{}
 }
 
-func rawSocketpair() (net.Conn, net.Conn, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	var cs [2]net.Conn
-	for i, fd := range fds {
-		f := os.NewFile(uintptr(fd), "socketpair")
-		c, err := net.FileConn(f)
-		f.Close()
-		if err != nil {
-			return nil, nil, err
-		}
-		cs[i] = c
-	}
-	return cs[0], cs[1], nil
-}
-
 func (m *connModel) connect(t *rapid.T) {
-	a, b, err := rawSocketpair()
+	a, b, err := unixpair.New()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,6 +261,8 @@ func (m *connModel) EarlyClose(t *rapid.T) {
 	}
 }
 
+// Actions whose precondition does not hold call t.Skip: rapid then rejects
+// that draw and picks another action. No test is skipped.
 func (m *connModel) Cancel(t *rapid.T) {
 	if m.dead {
 		t.Skip("needs a live connection")

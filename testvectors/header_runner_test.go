@@ -8,12 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/framerpc/framerpc/frame"
+	"github.com/framerpc/framerpc/internal/unixpair"
 	"github.com/framerpc/framerpc/rpc"
 	"github.com/framerpc/framerpc/testvectors/format"
 )
@@ -21,20 +20,11 @@ import (
 // socketpair returns the two ends of a Unix stream socketpair.
 func socketpair(t testing.TB) (net.Conn, net.Conn) {
 	t.Helper()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	a, b, err := unixpair.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := func(fd int) net.Conn {
-		f := os.NewFile(uintptr(fd), "socketpair")
-		defer f.Close()
-		c, err := net.FileConn(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	return conn(fds[0]), conn(fds[1])
+	return a, b
 }
 
 // headerFixture is the server the header vectors are answered by (README:

@@ -10,35 +10,15 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
-	"os"
 	"strings"
-	"syscall"
 
+	"github.com/framerpc/framerpc/internal/unixpair"
 	"github.com/framerpc/framerpc/rpc"
 )
 
 type Snapshot struct {
 	Name string
 	Size int
-}
-
-func socketpair() (net.Conn, net.Conn, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	var cs [2]net.Conn
-	for i, fd := range fds {
-		f := os.NewFile(uintptr(fd), "socketpair")
-		c, err := net.FileConn(f)
-		f.Close()
-		if err != nil {
-			return nil, nil, err
-		}
-		cs[i] = c
-	}
-	return cs[0], cs[1], nil
 }
 
 type failing struct{ io.Reader }
@@ -80,7 +60,7 @@ func main() {
 		return err
 	}))
 
-	a, b, err := socketpair()
+	a, b, err := unixpair.New()
 	must(err)
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(b) }()

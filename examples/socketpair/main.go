@@ -8,37 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
-	"os"
-	"syscall"
 
 	"github.com/framerpc/framerpc/frame"
+	"github.com/framerpc/framerpc/internal/unixpair"
 )
 
-func socketpair() (net.Conn, net.Conn, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	conn := func(fd int, name string) (net.Conn, error) {
-		f := os.NewFile(uintptr(fd), name)
-		defer f.Close()
-		return net.FileConn(f)
-	}
-	a, err := conn(fds[0], "a")
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := conn(fds[1], "b")
-	if err != nil {
-		a.Close()
-		return nil, nil, err
-	}
-	return a, b, nil
-}
-
 func main() {
-	a, b, err := socketpair()
+	a, b, err := unixpair.New()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -86,6 +62,11 @@ func main() {
 			fmt.Printf("  %q%s", bytes.TrimSuffix(payload, []byte("\n")), more)
 		}
 		fmt.Println()
+		if h.Type == frame.TypeRST {
+			// Nothing after an RST is read [FRAME-8]: the conversation is over.
+			fmt.Printf("%08x  the peer hung up\n", r.Offset())
+			return
+		}
 	}
 }
 

@@ -18,11 +18,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/framerpc/framerpc/internal/unixpair"
 	"github.com/framerpc/framerpc/rpc"
 	"github.com/framerpc/framerpc/testvectors/format"
 	"github.com/framerpc/framerpc/testvectors/internal/fixture"
@@ -84,28 +83,6 @@ func (r *recorder) bytes() []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]byte(nil), r.buf.Bytes()...)
-}
-
-func socketpair() (net.Conn, net.Conn, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	conn := func(fd int) (net.Conn, error) {
-		f := os.NewFile(uintptr(fd), "socketpair")
-		defer f.Close()
-		return net.FileConn(f)
-	}
-	a, err := conn(fds[0])
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := conn(fds[1])
-	if err != nil {
-		a.Close()
-		return nil, nil, err
-	}
-	return a, b, nil
 }
 
 type scenario struct {
@@ -228,7 +205,7 @@ var scenarios = []scenario{
 }
 
 func record(s scenario) (client, server []byte, err error) {
-	a, b, err := socketpair()
+	a, b, err := unixpair.New()
 	if err != nil {
 		return nil, nil, err
 	}
