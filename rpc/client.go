@@ -145,15 +145,7 @@ func NewClient(conn io.ReadWriteCloser, opts *ClientOptions) *Client {
 	if opts != nil {
 		c.opts = *opts
 	}
-	if c.opts.MaxJSON <= 0 {
-		c.opts.MaxJSON = DefaultMaxJSON
-	}
-	if c.opts.MaxDiscard <= 0 {
-		c.opts.MaxDiscard = DefaultMaxDiscard
-	}
-	if c.opts.Extensions == nil {
-		c.opts.Extensions = supportedExtensions
-	}
+	limits(&c.opts.MaxJSON, &c.opts.MaxDiscard, &c.opts.Extensions)
 	c.r = frame.NewReader(conn)
 	c.bw = newBufWriter(conn)
 	c.w = frame.NewWriter(c.bw)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 )
 
 // Request is one call handed to Server.Invoke without a connection: the
@@ -105,16 +106,7 @@ func (s *Server) Invoke(ctx context.Context, req *Request) *Result {
 // Grants reports whether the server grants the extension ext to a client
 // that asks for it.
 func (s *Server) Grants(ext string) bool {
-	for _, e := range s.opts.Extensions {
-		if e == ext {
-			for _, k := range supportedExtensions {
-				if k == ext {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	return slices.Contains(s.opts.Extensions, ext) && slices.Contains(supportedExtensions, ext)
 }
 
 // call decodes the request, runs the handler and encodes its reply.

@@ -42,6 +42,19 @@ const (
 
 var supportedExtensions = []string{ExtTrailer, ExtMultipart}
 
+// limits fills in the defaults that ServerOptions and ClientOptions share.
+func limits(maxJSON, maxDiscard *int64, extensions *[]string) {
+	if *maxJSON <= 0 {
+		*maxJSON = DefaultMaxJSON
+	}
+	if *maxDiscard <= 0 {
+		*maxDiscard = DefaultMaxDiscard
+	}
+	if *extensions == nil {
+		*extensions = supportedExtensions
+	}
+}
+
 // ErrServerClosed is returned by Serve and ServeListener after Shutdown.
 var ErrServerClosed = errors.New("rpc: server shut down")
 
@@ -90,15 +103,7 @@ func NewServer(opts *ServerOptions) *Server {
 	if opts != nil {
 		s.opts = *opts
 	}
-	if s.opts.MaxJSON <= 0 {
-		s.opts.MaxJSON = DefaultMaxJSON
-	}
-	if s.opts.MaxDiscard <= 0 {
-		s.opts.MaxDiscard = DefaultMaxDiscard
-	}
-	if s.opts.Extensions == nil {
-		s.opts.Extensions = supportedExtensions
-	}
+	limits(&s.opts.MaxJSON, &s.opts.MaxDiscard, &s.opts.Extensions)
 	empty := map[string]*handler{}
 	s.table.Store(&empty)
 	s.baseCtx, s.cancelAll = context.WithCancel(context.Background())

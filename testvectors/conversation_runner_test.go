@@ -84,10 +84,16 @@ func skipSegmentation(tc format.ConversationTest, seg string) bool {
 }
 
 func TestConversationsServer(t *testing.T) {
+	runConversations(t, "client", replayToServer)
+}
+
+// runConversations replays every conversation not marked for the other
+// side only, under every segmentation.
+func runConversations(t *testing.T, otherSide string, replay func(*testing.T, format.ConversationTest, func(net.Conn) io.ReadWriteCloser)) {
 	f := loadConversations(t)
 	for _, g := range f.TestGroups {
 		for _, tc := range g.Tests {
-			if tc.Replay == "client" {
+			if tc.Replay == otherSide {
 				continue
 			}
 			for _, seg := range segmentations {
@@ -96,7 +102,7 @@ func TestConversationsServer(t *testing.T) {
 				}
 				t.Run(fmt.Sprintf("tcId=%d/%s", tc.TcID, seg.name), func(t *testing.T) {
 					t.Parallel()
-					replayToServer(t, tc, seg.wrap)
+					replay(t, tc, seg.wrap)
 				})
 			}
 		}
@@ -218,23 +224,7 @@ func headerJSON(t *testing.T, body []byte) []byte {
 }
 
 func TestConversationsClient(t *testing.T) {
-	f := loadConversations(t)
-	for _, g := range f.TestGroups {
-		for _, tc := range g.Tests {
-			if tc.Replay == "server" {
-				continue
-			}
-			for _, seg := range segmentations {
-				if skipSegmentation(tc, seg.name) {
-					continue
-				}
-				t.Run(fmt.Sprintf("tcId=%d/%s", tc.TcID, seg.name), func(t *testing.T) {
-					t.Parallel()
-					replayToClient(t, tc, seg.wrap)
-				})
-			}
-		}
-	}
+	runConversations(t, "server", replayToClient)
 }
 
 // replayToClient makes a conversation's calls with a real client against a
