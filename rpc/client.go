@@ -316,7 +316,7 @@ func (c *Client) call(ctx context.Context, endpoint string, dt, accept DataType,
 	}
 	if dt.hasJSON() {
 		c.ebuf.Reset()
-		if err := c.enc.Encode(meta); err != nil {
+		if err := encodeBody(&c.ebuf, c.enc, meta); err != nil {
 			return false, encodeRequestError(endpoint, err)
 		}
 	}
@@ -515,7 +515,8 @@ func DecodeReply(endpoint string, js []byte, limit int64, target any) error {
 	if int64(len(js)) > limit {
 		return tooLargeReply(endpoint, limit)
 	}
-	if err := json.Unmarshal(js, target); err != nil {
+	var d *bodyDecoder
+	if err := d.decode(js, target); err != nil {
 		return decodeReplyError(endpoint, err)
 	}
 	return nil

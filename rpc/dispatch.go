@@ -182,7 +182,7 @@ func (s *Server) call(ctx context.Context, h *handler, req *Request) (res Result
 				e = newReplyEncoder()
 			}
 			e.buf.Reset()
-			if err := e.enc.Encode(outJSON.Interface()); err != nil {
+			if err := encodeBody(&e.buf, e.enc, outJSON.Interface()); err != nil {
 				closeSource(res.Body)
 				return *failResult(StatusServerError, "encoding the reply body of %q: %v", h.name, err)
 			}

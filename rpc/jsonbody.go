@@ -3,15 +3,30 @@ package rpc
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/framerpc/framerpc/internal/fastjson"
 )
 
-// bodyDecoder decodes a connection's JSON bodies. json.Unmarshal allocates
-// a decoder state and a scanner stack for every body; a json.Decoder kept
-// per connection reuses both, which is most of the allocations of a small
-// call. The results and error texts stay exactly json.Unmarshal's: a body
-// the reused decoder does not take cleanly (a syntax or type error, bytes
-// after the value, an empty body) is decoded again by json.Unmarshal, which
-// decides and words the error. A nil *bodyDecoder is json.Unmarshal.
+// encodeBody appends v's JSON body to buf as enc.Encode (an Encoder on
+// buf with default options) writes it: through the fast path for the
+// plain types it handles, by enc otherwise.
+func encodeBody(buf *bytes.Buffer, enc *json.Encoder, v any) error {
+	if b, ok := fastjson.AppendEncode(buf.AvailableBuffer(), v); ok {
+		buf.Write(b)
+		return nil
+	}
+	return enc.Encode(v)
+}
+
+// bodyDecoder decodes a connection's JSON bodies with json.Unmarshal's
+// results and error texts. Plain types go through package fastjson, which
+// gives exactly json.Unmarshal's result or declines. Other types, and
+// bodies fastjson declines, go through a json.Decoder kept per connection:
+// json.Unmarshal allocates a decoder state and a scanner stack for every
+// body, the kept decoder reuses both. A body the kept decoder does not
+// take cleanly (a syntax or type error, bytes after the value, an empty
+// body) is decoded again by json.Unmarshal, which decides and words the
+// error. A nil *bodyDecoder skips the kept decoder.
 type bodyDecoder struct {
 	src bytes.Reader
 	dec *json.Decoder
@@ -25,6 +40,9 @@ type bodyDecoder struct {
 const maxReusedBody = 64 << 10
 
 func (d *bodyDecoder) decode(js []byte, v any) error {
+	if fastjson.Unmarshal(js, v) {
+		return nil
+	}
 	if d == nil || len(js) > maxReusedBody {
 		return json.Unmarshal(js, v)
 	}
