@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/framerpc/framerpc/internal/fastjson"
 )
 
 // header is the JSON object of a Header message (section 6) and, with only
@@ -25,7 +27,7 @@ type header struct {
 // goes last.
 func appendHeader(b []byte, h *header) []byte {
 	b = append(b, `{"Endpoint":`...)
-	b = appendString(b, h.Endpoint)
+	b = fastjson.AppendString(b, h.Endpoint)
 	b = append(b, `,"DataType":`...)
 	b = strconv.AppendUint(b, uint64(h.DataType), 10)
 	b = append(b, `,"Accept":`...)
@@ -33,14 +35,14 @@ func appendHeader(b []byte, h *header) []byte {
 	b = append(b, `,"Error":`...)
 	b = strconv.AppendUint(b, uint64(h.Error), 10)
 	b = append(b, `,"ErrorMessage":`...)
-	b = appendString(b, h.ErrorMessage)
+	b = fastjson.AppendString(b, h.ErrorMessage)
 	if h.hasExt {
 		b = append(b, `,"Extensions":[`...)
 		for i, e := range h.Extensions {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, e)
+			b = fastjson.AppendString(b, e)
 		}
 		b = append(b, ']')
 	}
@@ -52,66 +54,8 @@ func appendTrailer(b []byte, s Status, msg string) []byte {
 	b = append(b, `{"Error":`...)
 	b = strconv.AppendUint(b, uint64(s), 10)
 	b = append(b, `,"ErrorMessage":`...)
-	b = appendString(b, msg)
+	b = fastjson.AppendString(b, msg)
 	return append(b, "}\n"...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as encoding/json writes a string with HTML escaping
-// on (the default of json.Encoder), so that our headers are byte-identical
-// to the original's: <, > and & as \u003c \u003e \u0026, U+2028 and U+2029
-// escaped, invalid UTF-8 as \ufffd [RPC-1].
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // headerError is a header or trailer the strict decoder refuses.

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/framerpc/framerpc/frame"
+	"github.com/framerpc/framerpc/internal/fastjson"
 )
 
 // readLimited appends the rest of m to buf while it stays within limit
@@ -131,7 +132,7 @@ func clampMessage(msg string) string {
 	if len(msg) <= room/6 {
 		return msg
 	}
-	if len(appendString(nil, msg)) <= room {
+	if len(fastjson.AppendString(nil, msg)) <= room {
 		return msg
 	}
 	const mark = " [truncated]"
@@ -142,7 +143,7 @@ func clampMessage(msg string) string {
 			cut--
 		}
 		m := msg[:cut] + mark
-		if len(appendString(nil, m)) <= room {
+		if len(fastjson.AppendString(nil, m)) <= room {
 			return m
 		}
 	}

@@ -27,30 +27,35 @@ func Unmarshal(data []byte, v any) bool {
 	if c == nil || !valid(data) {
 		return false
 	}
-	d := decoder{data: data}
-	d.skipSpace()
+	d := decoder{cursor: cursor{data: data}}
+	d.space()
 	// v itself is not settable: encoding/json goes through it to its
 	// element, whatever the JSON value, null included.
 	if !d.value(c.elem, rv.Elem(), 0) {
 		return false
 	}
-	d.skipSpace()
+	d.space()
 	return d.p == len(d.data)
 }
 
 // decoder walks input that valid accepted, so it trusts the syntax and
 // only checks what the Go type asks for.
 type decoder struct {
-	data []byte
-	p    int
-	buf  []byte // unescaped string bytes
+	cursor
+	buf []byte // unescaped string bytes
 }
 
-func (d *decoder) skipSpace() {
-	for d.p < len(d.data) {
-		switch d.data[d.p] {
+// cursor is a position in the input.
+type cursor struct {
+	data []byte
+	p    int
+}
+
+func (c *cursor) space() {
+	for c.p < len(c.data) {
+		switch c.data[c.p] {
 		case ' ', '\t', '\n', '\r':
-			d.p++
+			c.p++
 		default:
 			return
 		}
@@ -150,7 +155,7 @@ func (d *decoder) value(c *codec, v reflect.Value, depth int) bool {
 // non-nil slice.
 func (d *decoder) array(c *codec, v reflect.Value, depth int) bool {
 	d.p++ // [
-	d.skipSpace()
+	d.space()
 	i := 0
 	if d.data[d.p] == ']' {
 		d.p++
@@ -166,13 +171,13 @@ func (d *decoder) array(c *codec, v reflect.Value, depth int) bool {
 				return false
 			}
 			i++
-			d.skipSpace()
+			d.space()
 			if d.data[d.p] == ']' {
 				d.p++
 				break
 			}
 			d.p++ // ,
-			d.skipSpace()
+			d.space()
 		}
 	}
 	if i < v.Len() {
@@ -189,7 +194,7 @@ func (d *decoder) array(c *codec, v reflect.Value, depth int) bool {
 // keys are skipped; a repeated key is decoded again.
 func (d *decoder) object(c *codec, v reflect.Value, depth int) bool {
 	d.p++ // {
-	d.skipSpace()
+	d.space()
 	if d.data[d.p] == '}' {
 		d.p++
 		return true
@@ -199,9 +204,9 @@ func (d *decoder) object(c *codec, v reflect.Value, depth int) bool {
 		if !ok {
 			return false
 		}
-		d.skipSpace()
+		d.space()
 		d.p++ // :
-		d.skipSpace()
+		d.space()
 		if f := c.field(key); f != nil {
 			if !d.value(f.c, v.Field(f.index), depth+1) {
 				return false
@@ -209,13 +214,13 @@ func (d *decoder) object(c *codec, v reflect.Value, depth int) bool {
 		} else {
 			d.skipValue()
 		}
-		d.skipSpace()
+		d.space()
 		if d.data[d.p] == '}' {
 			d.p++
 			return true
 		}
 		d.p++ // ,
-		d.skipSpace()
+		d.space()
 	}
 }
 
@@ -491,7 +496,7 @@ func hex4(b []byte) rune {
 // (it takes any bytes but control characters inside strings). Nesting
 // deeper than maxDepth is reported invalid: the fast path declines it.
 func valid(data []byte) bool {
-	s := scanner{data: data}
+	s := scanner{cursor{data: data}}
 	s.space()
 	if !s.value(0) {
 		return false
@@ -500,21 +505,8 @@ func valid(data []byte) bool {
 	return s.p == len(s.data)
 }
 
-type scanner struct {
-	data []byte
-	p    int
-}
-
-func (s *scanner) space() {
-	for s.p < len(s.data) {
-		switch s.data[s.p] {
-		case ' ', '\t', '\n', '\r':
-			s.p++
-		default:
-			return
-		}
-	}
-}
+// scanner checks syntax only.
+type scanner struct{ cursor }
 
 // next returns the byte at s.p, or 0 at the end of the input (0 is never
 // valid where a byte is expected).

@@ -42,7 +42,7 @@ func (c *codec) encode(b []byte, v reflect.Value, depth int) ([]byte, bool) {
 	case kFloat64:
 		return appendFloat(b, v.Float(), 64)
 	case kString:
-		return appendString(b, v.String()), true
+		return AppendString(b, v.String()), true
 	case kPointer:
 		if v.IsNil() {
 			return append(b, "null"...), true
@@ -125,11 +125,11 @@ func appendFloat(b []byte, f float64, bits int) ([]byte, bool) {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString quotes s as encoding/json does with HTML escaping: '<', '>'
+// AppendString quotes s as encoding/json does with HTML escaping: '<', '>'
 // and '&' as \u escapes, the common control characters by their short
 // escapes and the others as \u00XX, invalid UTF-8 as \ufffd, and U+2028
 // and U+2029 escaped for JavaScript.
-func appendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
