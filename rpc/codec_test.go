@@ -10,11 +10,11 @@ import (
 	"pgregory.net/rapid"
 )
 
-// TestBodyDecoderMatchesUnmarshal: a connection's reused decoder gives,
+// TestConnJSONMatchesUnmarshal: a connection's reused decoder gives,
 // body after body, exactly json.Unmarshal's value and error text, whatever
 // came before (garbage, truncations, type errors, empty bodies), so that
 // remote and local calls cannot differ [RPC-18].
-func TestBodyDecoderMatchesUnmarshal(t *testing.T) {
+func TestConnJSONMatchesUnmarshal(t *testing.T) {
 	fixed := []string{
 		"{}\n", "", "\n", "{", "{}}", "{} x", "[1]\n", "null\n", `"s"` + "\n", "5", "5 6",
 		`{"Name":1}` + "\n", `{"Flags":"x"}`, `{"TXG":-1}`, `{"Name":"a\u00e9\ud800"}`,
@@ -23,7 +23,7 @@ func TestBodyDecoderMatchesUnmarshal(t *testing.T) {
 		`{"Name":"` + strings.Repeat("z", maxReusedBody) + `"}`,
 	}
 	rapid.Check(t, func(t *rapid.T) {
-		var d bodyDecoder
+		d := newConnJSON()
 		n := rapid.IntRange(1, 12).Draw(t, "n")
 		for i := range n {
 			var body string
@@ -43,7 +43,7 @@ func TestBodyDecoderMatchesUnmarshal(t *testing.T) {
 			}
 			for _, target := range []func() any{func() any { return new(Small) }, func() any { return new(map[string]any) }, func() any { return new([]int) }} {
 				got, want := target(), target()
-				gotErr := d.decode([]byte(body), got)
+				gotErr := d.Unmarshal([]byte(body), got)
 				wantErr := json.Unmarshal([]byte(body), want)
 				if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 					t.Fatalf("body %d %q: error %v, json.Unmarshal says %v", i, body, gotErr, wantErr)
