@@ -277,6 +277,18 @@ func TestJSONBodies(t *testing.T) {
 		}
 		echoOK(t, p.cli)
 	})
+	t.Run("RPC-16 RPC-15 reply past the client's discard bound", func(t *testing.T) {
+		p := newPair(t, testServer(t, nil), &ClientOptions{MaxJSON: 100, MaxDiscard: 150})
+		var out Msg
+		err := p.cli.Call(ctx, "Echo", &Msg{Text: strings.Repeat("x", 300)}, &out)
+		if !errors.Is(err, ErrBodyTooLarge) {
+			t.Fatalf("got %v, want ErrBodyTooLarge", err)
+		}
+		// Out of sync: the client reset and closed the connection.
+		if err := p.cli.Call(ctx, "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || !errors.Is(err, ErrBodyTooLarge) {
+			t.Fatalf("later call: %v", err)
+		}
+	})
 	t.Run("RPC-16 RPC-18 undecodable reply", func(t *testing.T) {
 		p := newPair(t, testServer(t, nil), nil)
 		var out struct{ N string }
@@ -305,21 +317,37 @@ func TestLongErrorMessage(t *testing.T) {
 	echoOK(t, p.cli)
 }
 
-// [RPC-12] [RPC-24] Names are exact; the framerpc: prefix is reserved.
+// [RPC-12] [RPC-24] Names are exact, non-empty, valid UTF-8; the
+// framerpc: prefix is reserved. A name that could never be called is
+// refused at registration, and the client refuses to send one.
 func TestEndpointNames(t *testing.T) {
 	checkGoroutines(t)
 	s := testServer(t, nil)
-	if err := s.RegisterEndpoint("framerpc:mine", func(*Msg, *Msg) error { return nil }); err == nil || !strings.Contains(err.Error(), "reserved") {
-		t.Fatalf("RPC-24: got %v", err)
-	}
-	if err := s.RegisterEndpoint("", func(*Msg, *Msg) error { return nil }); err == nil {
-		t.Fatal("RPC-12: empty name accepted")
+	handler := func(*Msg, *Msg) error { return nil }
+	for _, c := range []struct{ rule, name string }{
+		{"RPC-24", "framerpc:mine"},
+		{"RPC-12", ""},
+		{"RPC-12", "\xff"},
+		{"RPC-12", "ok\xc3"},
+	} {
+		if err := s.RegisterEndpoint(c.name, handler); err == nil || !strings.Contains(err.Error(), "["+c.rule+"]") {
+			t.Errorf("RegisterEndpoint(%q): got %v, want an error citing %s", c.name, err, c.rule)
+		}
+		if err := s.RegisterName(c.name, &Arith{}); err == nil || !strings.Contains(err.Error(), "["+c.rule+"]") {
+			t.Errorf("RegisterName(%q): got %v, want an error citing %s", c.name, err, c.rule)
+		}
 	}
 	p := newPair(t, s, nil)
 	var out Msg
 	mustStatus(t, p.cli.Call(context.Background(), "echo", &Msg{}, &out), StatusRequestError, `unknown endpoint "echo"`)
-	if err := p.cli.Call(context.Background(), "framerpc:hello", &Msg{}, &out); !errors.Is(err, ErrBadCall) {
-		t.Fatalf("RPC-24: got %v", err)
+	for _, c := range []struct{ rule, name string }{
+		{"RPC-24", "framerpc:hello"},
+		{"RPC-12", ""},
+		{"RPC-12", "\xff"},
+	} {
+		if err := p.cli.Call(context.Background(), c.name, &Msg{}, &out); !errors.Is(err, ErrBadCall) || !strings.Contains(err.Error(), "["+c.rule+"]") {
+			t.Fatalf("Call(%q): got %v, want ErrBadCall citing %s", c.name, err, c.rule)
+		}
 	}
 	echoOK(t, p.cli)
 }
