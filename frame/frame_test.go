@@ -114,7 +114,8 @@ func TestHugeLengthAllocatesNothing(t *testing.T) {
 	for range runs {
 		src.Reset(in)
 		*r = Reader{src: src, buf: r.buf}
-		if _, err := r.ReadHeader(); !errors.Is(err, ErrFrameTooLarge) {
+		var pe *ProtocolError
+		if _, err := r.ReadHeader(); !errors.As(err, &pe) || pe.Class != ClassFrameTooLarge {
 			t.Fatal(err)
 		}
 	}

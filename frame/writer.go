@@ -37,15 +37,18 @@ func NewWriter(dst io.Writer) *Writer {
 // Err returns the sticky error, if any.
 func (w *Writer) Err() error { return w.err }
 
-// WriteFrame writes one frame. It checks the frame before writing anything:
-// a message type (Header, Data, Trailer) and a payload of at most
-// MaxPayload bytes; an RST goes through WriteRST.
+// WriteFrame writes one frame. It is a low-level call, for tools that must
+// produce frames the message writer would not (any split of a body,
+// [MSG-2]): it checks the frame rules (a message type, a payload of at
+// most MaxPayload bytes) before writing anything, but keeping the frames
+// of a message together and its final flag right is the caller's job. An
+// RST goes through WriteRST.
 func (w *Writer) WriteFrame(t Type, final bool, payload []byte) error {
 	if !t.IsMessage() {
-		return fmt.Errorf("frame: writing a frame of type %v: %w", t, ErrUnknownType)
+		return fmt.Errorf("frame: writing a frame of type %v: %w", t, ErrInvalid)
 	}
 	if len(payload) > MaxPayload {
-		return fmt.Errorf("frame: writing a %d-byte payload: %w", len(payload), ErrFrameTooLarge)
+		return fmt.Errorf("frame: writing a %d-byte payload: %w", len(payload), ErrInvalid)
 	}
 	if w.msg.open {
 		return fmt.Errorf("frame: writing a frame: %w", ErrMessageOpen)
@@ -132,7 +135,7 @@ func (w *Writer) WriteMessage(t Type, body []byte) error {
 // reused for the next message; the previous one must be closed first.
 func (w *Writer) NewMessage(t Type) (*MessageWriter, error) {
 	if !t.IsMessage() {
-		return nil, fmt.Errorf("frame: starting a message of type %v: %w", t, ErrUnknownType)
+		return nil, fmt.Errorf("frame: starting a message of type %v: %w", t, ErrInvalid)
 	}
 	if w.msg.open {
 		return nil, fmt.Errorf("frame: starting a %v message: %w", t, ErrMessageOpen)
@@ -145,7 +148,7 @@ func (w *Writer) NewMessage(t Type) (*MessageWriter, error) {
 }
 
 // MessageWriter writes one message. It stages the body and sends a frame
-// with no-more-frames = 0 each time MaxPayload bytes are staged; Close sends
+// with final 00 each time MaxPayload bytes are staged; Close sends
 // the rest, possibly nothing, as the final frame. This is byte for byte the
 // original's split [MSG-3]. A Header or Trailer message larger than
 // MaxControlMessage is refused before anything is written [MSG-7].
@@ -170,7 +173,7 @@ func (m *MessageWriter) check(n int) error {
 		// Nothing of a control message has been sent yet: it fits one
 		// frame and leaves only at Close. Refusing it keeps the stream
 		// at a message boundary.
-		m.err = fmt.Errorf("frame: %v message of %d bytes, limit %d: %w", m.typ, m.total+int64(n), m.limit, ErrMessageTooLarge)
+		m.err = fmt.Errorf("frame: %v message of %d bytes, limit %d: %w", m.typ, m.total+int64(n), m.limit, ErrInvalid)
 		m.abandon()
 		return m.err
 	}
