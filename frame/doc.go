@@ -10,8 +10,8 @@
 // every frame header before it reads or allocates any payload, so a hostile
 // length costs nothing, and it reads through a bounded buffer so that a small
 // frame costs one read call on the transport. A Writer encodes them: a small
-// frame leaves in one write and a large one in one vectored write (one
-// writev on a net.Conn, two writes elsewhere).
+// frame leaves in one write, a large one in one vectored write, and a
+// Writer from NewBufferedWriter gathers the frames of a turn until Flush.
 // Its message writer splits a body exactly as the original zrepl
 // implementation did: full 4194304-byte frames, then a final frame with the
 // rest, possibly empty.

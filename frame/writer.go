@@ -3,7 +3,6 @@ package frame
 import (
 	"fmt"
 	"io"
-	"net"
 )
 
 // vectorThreshold is the payload size from which a frame is written as two
@@ -14,17 +13,19 @@ const vectorThreshold = 32 << 10
 // minStage is the first staging buffer a streaming message gets.
 const minStage = 4 << 10
 
-// Writer encodes frames and messages onto a byte stream. Each frame goes out
-// in one Write call on the transport (one writev on a net.Conn for a large
-// payload). A failed write is sticky: the stream's state is unknown after it.
+// Writer encodes frames and messages onto a byte stream. A small frame goes
+// out in one Write call on the transport; a large one as a vectored write
+// of its header and payload, which is one writev on a net.Conn and two
+// Write calls on other writers [FRAME-11]. NewBufferedWriter gathers frames
+// into fewer writes still. A failed write is sticky: the stream's state is
+// unknown after it.
 type Writer struct {
 	dst io.Writer
 	// stage holds a frame header followed by staged payload; it grows to
 	// what is sent, never beyond HeaderSize+MaxPayload, and is reused.
 	stage []byte
 	hdr   [HeaderSize]byte
-	vec   net.Buffers
-	arr   [2][]byte
+	vec   vectored
 	err   error
 	msg   MessageWriter
 }
@@ -63,14 +64,10 @@ func (w *Writer) writeFrame(h FrameHeader, payload []byte) error {
 	var err error
 	if len(payload) >= vectorThreshold {
 		h.put(w.hdr[:])
-		w.arr = [2][]byte{w.hdr[:], payload}
-		w.vec = w.arr[:]
-		if _, werr := w.vec.WriteTo(w.dst); werr != nil {
+		if werr := w.vec.write(w.dst, w.hdr[:], payload); werr != nil {
 			w.err = fmt.Errorf("frame: writing to the transport: %w", werr)
 			err = w.err
 		}
-		// Drop the reference to the caller's payload.
-		w.arr = [2][]byte{}
 	} else {
 		w.grow(len(payload))
 		h.put(w.stage)
@@ -293,6 +290,3 @@ func (m *MessageWriter) Close() error {
 	m.abandon()
 	return err
 }
-
-// Len is the number of body bytes accepted so far.
-func (m *MessageWriter) Len() int64 { return m.total }

@@ -25,7 +25,6 @@ type Client struct {
 	nc      net.Conn
 	r       *frame.Reader
 	w       *frame.Writer
-	bw      *bufWriter
 	opts    ClientOptions
 	codec   JSONCodec
 	turn    chan struct{}
@@ -54,8 +53,7 @@ func NewClient(conn io.ReadWriteCloser, opts *ClientOptions) *Client {
 		c.codec = newConnJSON()
 	}
 	c.r = frame.NewReader(conn)
-	c.bw = newBufWriter(conn)
-	c.w = frame.NewWriter(c.bw)
+	c.w = frame.NewBufferedWriter(conn, writeBufferSize)
 	return c
 }
 
@@ -88,14 +86,14 @@ func (c *Client) hangUp(cause error) {
 	// A failed source without the trailer extension has written its RST
 	// already [RPC-23]; it still has to leave the buffer.
 	rst := errors.Is(c.w.Err(), frame.ErrWriterClosed)
-	if !rst && c.w.Err() == nil && c.bw.err == nil && !errors.Is(cause, frame.ErrReset) && !errors.Is(cause, io.ErrUnexpectedEOF) {
+	if !rst && c.w.Err() == nil && !errors.Is(cause, frame.ErrReset) && !errors.Is(cause, io.ErrUnexpectedEOF) {
 		rst = c.w.WriteRST() == nil
 	}
-	if rst && c.bw.err == nil {
+	if rst {
 		if c.nc != nil {
 			c.nc.SetWriteDeadline(time.Now().Add(abortWriteTimeout))
 		}
-		c.bw.Flush()
+		c.w.Flush()
 	}
 	c.rwc.Close()
 }
@@ -226,7 +224,7 @@ func (c *Client) send(a *callArgs) (srcErr, err error) {
 			srcErr = requestStreamError(a.endpoint, srcErr)
 		}
 	}
-	if err := c.bw.Flush(); err != nil {
+	if err := c.w.Flush(); err != nil {
 		return nil, fmt.Errorf("rpc: writing the request: %w", err)
 	}
 	return srcErr, nil

@@ -19,7 +19,6 @@ type serverConn struct {
 	dl  *deadlineConn // nil without timeouts or without a net.Conn
 	r   *frame.Reader
 	w   *frame.Writer
-	bw  *bufWriter
 	hup *hangupReader
 	ext extensions
 	// idle: waiting for a request; guarded by s.mu.
@@ -50,8 +49,7 @@ func (s *Server) newConn(rwc io.ReadWriteCloser) *serverConn {
 	}
 	c.hup = &hangupReader{src: rw, raw: rwc}
 	c.r = frame.NewReader(c.hup)
-	c.bw = newBufWriter(rw)
-	c.w = frame.NewWriter(c.bw)
+	c.w = frame.NewBufferedWriter(rw, writeBufferSize)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shutdown {
@@ -74,7 +72,7 @@ func (c *serverConn) setIdle(idle bool) bool {
 
 func (c *serverConn) close() {
 	// An RST written just before is still pending.
-	c.bw.Flush()
+	c.w.Flush()
 	c.cancel()
 	c.rwc.Close()
 	// A background read ends with the close.
@@ -95,7 +93,7 @@ func (c *serverConn) shuttingDown() bool {
 // broke the protocol or the stream must be abandoned mid-message, nothing
 // when the peer already reset or the transport failed.
 func (c *serverConn) fatal(err error) error {
-	if c.w.Err() == nil && c.bw.err == nil && !errors.Is(err, frame.ErrReset) && !errors.Is(err, io.ErrUnexpectedEOF) {
+	if c.w.Err() == nil && !errors.Is(err, frame.ErrReset) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		c.w.WriteRST()
 	}
 	return err
@@ -113,7 +111,7 @@ func (c *serverConn) serve() error {
 		if err := c.exchange(&h); err != nil {
 			return err
 		}
-		if err := c.bw.Flush(); err != nil {
+		if err := c.w.Flush(); err != nil {
 			return fmt.Errorf("rpc: writing a reply: %w", err)
 		}
 		c.lastEnd = c.r.Offset()

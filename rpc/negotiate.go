@@ -85,7 +85,7 @@ func (c *Client) hello(ctx context.Context) error {
 	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
 		return c.fail(ctx, ic, fmt.Errorf("rpc: writing the hello: %w", err))
 	}
-	if err := c.bw.Flush(); err != nil {
+	if err := c.w.Flush(); err != nil {
 		return c.fail(ctx, ic, fmt.Errorf("rpc: writing the hello: %w", err))
 	}
 	rh, err := c.readReplyHeader()

@@ -58,6 +58,11 @@ type ClientOptions struct {
 	Codec JSONCodec
 }
 
+// writeBufferSize is the buffer in which a side gathers the frames of its
+// turn, flushed before it waits for the peer: a small exchange costs one
+// write each way.
+const writeBufferSize = 16 << 10
+
 // limits fills in the defaults that ServerOptions and ClientOptions share.
 func limits(maxJSON, maxDiscard *int64, extensions *[]string) {
 	if *maxJSON <= 0 {
