@@ -82,11 +82,10 @@ func (a *callArgs) push(p *Push) error {
 // JSON metadata plus a stream; any other non-nil pointer a JSON body.
 func (a *callArgs) reply(out any) error {
 	switch v := out.(type) {
-	case *io.Reader, *io.ReadCloser:
-		if reflect.ValueOf(v).IsNil() {
-			return fmt.Errorf("%w: out is a nil %T", ErrBadCall, out)
-		}
-		a.accept, a.target = dataOctets, nil
+	case *io.Reader:
+		return a.stream(v == nil)
+	case *io.ReadCloser:
+		return a.stream(v == nil)
 	case *Pull:
 		if v == nil {
 			return fmt.Errorf("%w: out is a nil *Pull", ErrBadCall)
@@ -97,9 +96,19 @@ func (a *callArgs) reply(out any) error {
 		a.accept = dataJSON
 		return checkJSONOut(out, "out")
 	}
+}
+
+func (a *callArgs) stream(isNil bool) error {
+	if isNil {
+		return fmt.Errorf("%w: out is a nil %T", ErrBadCall, a.out)
+	}
+	a.accept, a.target = dataOctets, nil
 	return nil
 }
 
+// checkJSONOut: a JSON reply needs somewhere to go. (The one use of
+// reflection outside registration and dispatch: no interface tells a
+// non-nil pointer.)
 func checkJSONOut(out any, what string) error {
 	v := reflect.ValueOf(out)
 	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {

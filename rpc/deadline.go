@@ -20,7 +20,7 @@ type deadlineConn struct {
 const writeChunk = 256 << 10
 
 // waitRequest switches to the idle limit; with a background read pending
-// (watchReader) the limit is put on that read.
+// (hangupReader) the limit is put on that read.
 func (d *deadlineConn) waitRequest(pending bool) {
 	d.waiting = true
 	if pending {

@@ -72,7 +72,8 @@ func (s *Server) route(endpoint string, dt, accept dataType) (*handler, *result)
 }
 
 // call decodes the request, runs the handler and encodes its reply
-// [RPC-19]. It is the one place where a handler is called, by reflection.
+// [RPC-19]. It is the one place where a handler is called, by reflection;
+// with registration (register.go), this file is where reflection lives.
 func (s *Server) call(ctx context.Context, h *handler, req *request) (res result) {
 	args, fail := h.args(ctx, req)
 	if fail != nil {
@@ -184,6 +185,18 @@ func (h *handler) reply(req *request, o outputs) result {
 	}
 	res.json = js
 	return res
+}
+
+// assignReply is direct mode's reply (package local): *target = *value,
+// where value is the reply a handler filled in, if target is a pointer of
+// the same type.
+func assignReply(endpoint string, target, value any) error {
+	t, v := reflect.ValueOf(target), reflect.ValueOf(value)
+	if t.Type() != v.Type() {
+		return fmt.Errorf("%w: reply of %q is a %v, out is a %v (direct mode needs the handler's type)", ErrBadCall, endpoint, v.Type(), t.Type())
+	}
+	t.Elem().Set(v.Elem())
+	return nil
 }
 
 // closeSource closes a reply stream that implements io.Closer: the server

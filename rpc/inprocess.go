@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"slices"
 	"sync/atomic"
 
@@ -125,12 +124,7 @@ func (c *inprocClient) reply(a *callArgs, res *result, srcErr error) error {
 
 func (c *inprocClient) decode(a *callArgs, res *result) error {
 	if c.direct {
-		t, v := reflect.ValueOf(a.target), reflect.ValueOf(res.value)
-		if t.Type() != v.Type() {
-			return fmt.Errorf("%w: reply of %q is a %v, out is a %v (direct mode needs the handler's type)", ErrBadCall, a.endpoint, v.Type(), t.Type())
-		}
-		t.Elem().Set(v.Elem())
-		return nil
+		return assignReply(a.endpoint, a.target, res.value)
 	}
 	if int64(len(res.json)) > c.maxJSON {
 		return tooLargeReply(a.endpoint, c.maxJSON)
