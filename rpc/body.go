@@ -42,7 +42,7 @@ func readLimited(m *frame.MessageReader, buf []byte, limit int64) (b []byte, ove
 }
 
 // okTrailer is the Trailer of a body that ended well [RPC-22].
-var okTrailer = wire.AppendTrailer(nil, StatusOK, "")
+var okTrailer = wire.AppendTrailer(nil, wire.StatusOK, "")
 
 // sendOctets writes src as one Data message, and with the trailer extension
 // its Trailer [RPC-21], [RPC-22]. src is closed afterwards if it is an
@@ -74,7 +74,7 @@ func sendOctets(w *frame.Writer, src io.Reader, trailer bool, scratch *[]byte) (
 	t := okTrailer
 	if srcErr != nil {
 		st, msg := statusOf(srcErr)
-		*scratch = wire.AppendTrailer((*scratch)[:0], st, clampMessage(msg))
+		*scratch = wire.AppendTrailer((*scratch)[:0], wire.Status(st), clampMessage(msg))
 		t = *scratch
 	}
 	if err := w.WriteMessage(frame.TypeTrailer, t); err != nil {
@@ -110,10 +110,10 @@ func readTrailer(r *frame.Reader, trailer bool, scratch *[]byte) error {
 	if !h.Error.Valid() {
 		return protocolError(ClassBadTrailer, "RPC-22", "trailer status %d", h.Error)
 	}
-	if h.Error == StatusOK {
+	if h.Error == wire.StatusOK {
 		return io.EOF
 	}
-	return &Error{Status: h.Error, Message: h.ErrorMessage}
+	return &Error{Status: Status(h.Error), Message: h.ErrorMessage}
 }
 
 // isEndOfBody: the error a stream body ends with when the connection is

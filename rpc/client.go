@@ -241,11 +241,11 @@ func (c *Client) receive(ctx context.Context, ic *interrupt, a *callArgs, srcErr
 	if err != nil {
 		return false, c.fail(ctx, ic, err)
 	}
-	if rh.Error != StatusOK {
+	if rh.Error != wire.StatusOK {
 		if ic.stop() {
 			return false, c.fail(ctx, nil, errLateReply)
 		}
-		return false, errors.Join(srcErr, &Error{Status: rh.Error, Message: rh.ErrorMessage})
+		return false, errors.Join(srcErr, &Error{Status: Status(rh.Error), Message: rh.ErrorMessage})
 	}
 	if rh.DataType != a.accept {
 		return false, c.fail(ctx, ic, protocolError(ClassBadReply, "RPC-17", "reply DataType %v to a request with Accept %v", rh.DataType, a.accept))

@@ -295,7 +295,7 @@ func (c *serverConn) drain(dt dataType, m *frame.MessageReader, read int64) erro
 
 // reply sends a reply header and, for OK, its body [RPC-17].
 func (c *serverConn) reply(res *result) error {
-	h := header{DataType: res.dt, Error: res.status, ErrorMessage: clampMessage(res.message)}
+	h := header{DataType: res.dt, Error: wire.Status(res.status), ErrorMessage: clampMessage(res.message)}
 	c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
 	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
 		closeSource(res.body)

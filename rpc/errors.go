@@ -28,7 +28,7 @@ func (e *Error) Error() string {
 // Error with its text.
 func statusOf(err error) (Status, string) {
 	var se *Error
-	if errors.As(err, &se) && se.Status.Valid() && se.Status != StatusOK {
+	if errors.As(err, &se) && se.Status.valid() && se.Status != StatusOK {
 		return se.Status, se.Message
 	}
 	return StatusError, err.Error()

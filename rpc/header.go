@@ -12,15 +12,20 @@ import (
 
 // Status is the outcome of a call, carried in the reply header's Error
 // member and in a Trailer (section 6).
-type Status = wire.Status
+type Status uint32
 
 // The statuses, numbered as the original numbered them.
 const (
-	StatusOK           = wire.StatusOK
-	StatusRequestError = wire.StatusRequestError
-	StatusServerError  = wire.StatusServerError
-	StatusError        = wire.StatusError
+	StatusOK           Status = 1
+	StatusRequestError Status = 2
+	StatusServerError  Status = 3
+	StatusError        Status = 4
 )
+
+func (s Status) String() string { return wire.Status(s).String() }
+
+// valid tells whether s is one of the four statuses [RPC-10].
+func (s Status) valid() bool { return wire.Status(s).Valid() }
 
 // header is the JSON object of a Header or Trailer message (section 6);
 // dataType says what body follows it.

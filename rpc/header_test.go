@@ -12,7 +12,7 @@ import (
 func TestClampMessage(t *testing.T) {
 	for _, m := range []string{strings.Repeat("x", 5000), strings.Repeat("<", 2000), strings.Repeat("é", 3000), strings.Repeat("\x01", 900)} {
 		c := clampMessage(m)
-		h := header{DataType: dataNone, Error: StatusError, ErrorMessage: c}
+		h := header{DataType: dataNone, Error: wire.StatusError, ErrorMessage: c}
 		if n := len(wire.AppendHeader(nil, &h)); n > 4096 {
 			t.Fatalf("header of %d bytes", n)
 		}

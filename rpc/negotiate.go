@@ -67,7 +67,7 @@ func (c *serverConn) hello(h *header) error {
 	}
 	granted := grants(c.s.opts.Extensions, h.Extensions)
 	c.ext.grant(granted)
-	rh := header{DataType: dataNone, Error: StatusOK, Extensions: granted, HasExtensions: true}
+	rh := header{DataType: dataNone, Error: wire.StatusOK, Extensions: granted, HasExtensions: true}
 	c.hbuf = wire.AppendHeader(c.hbuf[:0], &rh)
 	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
 		return fmt.Errorf("rpc: writing the hello reply: %w", err)
@@ -95,7 +95,7 @@ func (c *Client) hello(ctx context.Context) error {
 	if ic.stop() {
 		return c.fail(ctx, nil, errors.New("hello reply arrived as the call was cancelled"))
 	}
-	if rh.Error != StatusOK {
+	if rh.Error != wire.StatusOK {
 		// An original server: it knows no hello, and no extension [RPC-26].
 		return nil
 	}
