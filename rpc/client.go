@@ -138,7 +138,7 @@ func (c *Client) fail(ctx context.Context, ic *interrupt, err error) error {
 // A non-OK reply is an *Error. Ending ctx aborts the call: the connection
 // is reset and closed, and the error wraps ctx's. Errors that leave the
 // connection usable: *Error replies, ErrBodyTooLarge within MaxDiscard,
-// JSON decoding errors, ErrStreamFailed with the trailer extension, and
+// ErrDecode, ErrStreamFailed with the trailer extension, and
 // ErrBadCall and ErrUnsupported (nothing sent). Any other error ended the
 // connection and matches ErrProtocol, ErrReset, ErrClosed or the
 // context's error.

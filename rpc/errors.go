@@ -63,10 +63,16 @@ var (
 	// pointer, the endpoint name is invalid [RPC-12] or reserved
 	// [RPC-24], the request does not encode as JSON). Nothing was sent.
 	ErrBadCall = errors.New("rpc: invalid call arguments")
-	// ErrStreamFailed: the source of a stream this side was sending (a
-	// pushed request stream) failed before its end. With the trailer extension the connection stays usable and the
-	// error is joined with the reply's outcome; without it the connection
-	// is reset and closed [RPC-23]. The source's error stays in the chain.
+	// ErrDecode: a JSON reply body did not decode into the call's out
+	// [RPC-18]; the codec's error stays in the chain. The connection stays
+	// usable.
+	ErrDecode = errors.New("rpc: JSON reply body not decodable")
+	// ErrStreamFailed: the source of a stream this side was sending (for a
+	// client a pushed request stream, for Serve a reply stream) failed
+	// before its end. With the trailer
+	// extension the connection stays usable and the error is joined with
+	// the reply's outcome; without it the connection is reset and closed
+	// [RPC-23]. The source's error stays in the chain.
 	ErrStreamFailed = errors.New("rpc: stream source failed")
 )
 
@@ -181,9 +187,22 @@ func tooLargeReply(endpoint string, limit int64) error {
 	return fmt.Errorf("rpc: reply body of %q longer than the %d-byte JSON limit: %w", endpoint, limit, ErrBodyTooLarge)
 }
 
-func decodeReplyError(endpoint string, err error) error {
-	return fmt.Errorf("rpc: decoding the reply body of %q: %w", endpoint, err)
+// decodeError is a reply body the codec refused: its text is the one
+// calls have always reported, and it matches ErrDecode and the codec's
+// error.
+type decodeError struct {
+	endpoint string
+	err      error
 }
+
+func decodeReplyError(endpoint string, err error) error { return &decodeError{endpoint, err} }
+
+func (e *decodeError) Error() string {
+	return fmt.Sprintf("rpc: decoding the reply body of %q: %v", e.endpoint, e.err)
+}
+
+func (e *decodeError) Is(target error) bool { return target == ErrDecode }
+func (e *decodeError) Unwrap() error        { return e.err }
 
 func encodeRequestError(endpoint string, err error) error {
 	return fmt.Errorf("%w: encoding the request body of %q: %v", ErrBadCall, endpoint, err)

@@ -3,6 +3,7 @@ package rpc
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -292,7 +293,8 @@ func TestJSONBodies(t *testing.T) {
 	t.Run("RPC-16 RPC-18 undecodable reply", func(t *testing.T) {
 		p := newPair(t, testServer(t, nil), nil)
 		var out struct{ N string }
-		if err := p.cli.Call(ctx, "Echo", &Msg{}, &out); err == nil || !strings.Contains(err.Error(), "decoding the reply body") {
+		var te *json.UnmarshalTypeError
+		if err := p.cli.Call(ctx, "Echo", &Msg{}, &out); !errors.Is(err, ErrDecode) || !errors.As(err, &te) || !strings.Contains(err.Error(), "decoding the reply body") {
 			t.Fatalf("got %v", err)
 		}
 		echoOK(t, p.cli)

@@ -89,7 +89,13 @@ func (s *Server) ServeListener(l net.Listener) error {
 
 // Serve serves one connection until the client hangs up (nil), the
 // connection fails or the peer violates the protocol (the error), or
-// Shutdown (ErrServerClosed). It closes conn before returning.
+// Shutdown (ErrServerClosed). It closes conn before returning. An error
+// matches ErrProtocol (a violation, a *ProtocolError or
+// *frame.ProtocolError), ErrReset or io.ErrUnexpectedEOF (the client reset
+// or hung up mid-exchange), os.ErrDeadlineExceeded (IdleTimeout,
+// IOTimeout), frame.ErrDiscardLimit (a request body past MaxDiscard),
+// ErrStreamFailed (a reply stream failed without the trailer extension),
+// or wraps the transport's error.
 //
 // IdleTimeout and IOTimeout need conn to be a net.Conn, whose deadlines
 // interrupt a blocked read or write; on any other io.ReadWriteCloser they
