@@ -69,10 +69,10 @@ var (
 	ErrDecode = errors.New("rpc: JSON reply body not decodable")
 	// ErrStreamFailed: the source of a stream this side was sending (for a
 	// client a pushed request stream, for Serve a reply stream) failed
-	// before its end. With the trailer
-	// extension the connection stays usable and the error is joined with
-	// the reply's outcome; without it the connection is reset and closed
-	// [RPC-23]. The source's error stays in the chain.
+	// before its end. With the trailer extension the connection stays
+	// usable and a call's error joins it with the reply's outcome; without
+	// it the connection is reset and closed [RPC-23]. The source's error
+	// stays in the chain.
 	ErrStreamFailed = errors.New("rpc: stream source failed")
 )
 
