@@ -40,16 +40,16 @@ type callArgs struct {
 
 // newCallArgs checks a call's arguments (see Client.Call) and tells its
 // body kinds. Its errors match ErrBadCall.
-func newCallArgs(endpoint string, in, out any) (*callArgs, error) {
-	a := &callArgs{endpoint: endpoint, meta: in, target: out, out: out}
+func newCallArgs(endpoint string, in, out any) (callArgs, error) {
+	a := callArgs{endpoint: endpoint, meta: in, target: out, out: out}
 	if err := a.request(in); err != nil {
-		return nil, err
+		return a, err
 	}
 	if err := a.reply(out); err != nil {
-		return nil, err
+		return a, err
 	}
 	if err := checkName(endpoint); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadCall, err)
+		return a, fmt.Errorf("%w: %v", ErrBadCall, err)
 	}
 	return a, nil
 }

@@ -162,7 +162,7 @@ func (c *Client) Call(ctx context.Context, endpoint string, in, out any) error {
 	case <-c.closing:
 		return &closedError{}
 	}
-	keep, err := c.call(ctx, a)
+	keep, err := c.call(ctx, &a)
 	if !keep {
 		<-c.turn
 	}

@@ -75,7 +75,8 @@ func (s *Server) route(endpoint string, dt, accept dataType) (*handler, *result)
 // [RPC-19]. It is the one place where a handler is called, by reflection;
 // with registration (register.go), this file is where reflection lives.
 func (s *Server) call(ctx context.Context, h *handler, req *request) (res result) {
-	args, fail := h.args(ctx, req)
+	var buf [5]reflect.Value
+	args, fail := h.args(buf[:0], ctx, req)
 	if fail != nil {
 		return *fail
 	}
@@ -95,10 +96,9 @@ func (s *Server) call(ctx context.Context, h *handler, req *request) (res result
 	return h.reply(req, out)
 }
 
-// args builds the handler's arguments up to the request part, or the
-// RequestError result of a request it cannot take.
-func (h *handler) args(ctx context.Context, req *request) ([]reflect.Value, *result) {
-	argv := make([]reflect.Value, 0, 5)
+// args appends the handler's arguments up to the request part to argv, or
+// returns the RequestError result of a request it cannot take.
+func (h *handler) args(argv []reflect.Value, ctx context.Context, req *request) ([]reflect.Value, *result) {
 	if h.hasCtx {
 		argv = append(argv, reflect.ValueOf(ctx))
 	}

@@ -56,7 +56,7 @@ func (c *inprocClient) Call(ctx context.Context, endpoint string, in, out any) e
 	if a.needsMultipart() && !slices.Contains(grants(c.s.opts.Extensions, []string{ExtMultipart}), ExtMultipart) {
 		return a.unsupported()
 	}
-	req, err := c.request(a)
+	req, err := c.request(&a)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (c *inprocClient) Call(ctx context.Context, endpoint string, in, out any) e
 	if res.status != StatusOK {
 		return errors.Join(srcErr, &Error{Status: res.status, Message: res.message})
 	}
-	return c.reply(a, res, srcErr)
+	return c.reply(&a, res, srcErr)
 }
 
 // request builds what the dispatcher takes: the JSON part encoded as on
