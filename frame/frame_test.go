@@ -248,7 +248,7 @@ func TestZeroLengthFrameNeedsNoFurtherRead(t *testing.T) {
 	}
 }
 
-func TestOneWritePerFrameOneReadPerSmallFrame(t *testing.T) {
+func TestSmallFrameOneWriteOneRead(t *testing.T) {
 	// [FRAME-11] a small message costs one write and one read.
 	var cw countingWriter
 	w := NewWriter(&cw)
