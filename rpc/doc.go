@@ -89,6 +89,6 @@
 // (section 5); ErrReset and ErrClosed classify the other ends of a
 // connection; context errors are passed through, wrapped. Errors of a call
 // that leave the connection usable have their own sentinels
-// (ErrBodyTooLarge, ErrStreamFailed, ErrBadCall, ErrUnsupported) or are
-// *Error; Client.Call lists which survive.
+// (ErrBodyTooLarge, ErrDecode, ErrStreamFailed, ErrBadCall, ErrUnsupported)
+// or are *Error; Client.Call lists which survive.
 package rpc
