@@ -20,7 +20,8 @@ type JSONCodec interface {
 	// dst's contents) and nothing is sent.
 	MarshalAppend(dst []byte, v any) ([]byte, error)
 	// Unmarshal decodes one JSON value, the whole of data but for JSON
-	// white space, into v, a non-nil pointer.
+	// white space, into v, a non-nil pointer. data is the connection's
+	// buffer, reused for the next body: v must not keep it.
 	Unmarshal(data []byte, v any) error
 }
 

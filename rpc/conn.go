@@ -237,7 +237,7 @@ func (c *serverConn) run(hd *handler, req *request) error {
 		}
 	}
 	err := c.reply(&res)
-	if cap(res.json) <= maxKeptBuffer {
+	if res.json != nil && cap(res.json) <= maxKeptBuffer {
 		c.rbuf = res.json[:0]
 	}
 	if cap(c.jbuf) > maxKeptBuffer {
