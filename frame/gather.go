@@ -79,9 +79,15 @@ type vectored struct {
 }
 
 func (v *vectored) write(dst io.Writer, a, b []byte) error {
-	if len(b) == 0 {
-		n, err := dst.Write(a)
-		if err == nil && n < len(a) {
+	if len(a) == 0 || len(b) == 0 {
+		// One buffer: a plain Write, no empty Write on a writer that is
+		// not a net.Conn.
+		p := a
+		if len(a) == 0 {
+			p = b
+		}
+		n, err := dst.Write(p)
+		if err == nil && n < len(p) {
 			err = io.ErrShortWrite
 		}
 		return err
