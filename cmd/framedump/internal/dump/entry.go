@@ -33,6 +33,7 @@ func Direction(src io.Reader, out io.Writer, opts Options) (Outcome, error) {
 // side is then decoded alone to its end.
 func Conversation(client, server io.Reader, out io.Writer, opts Options) (Outcome, error) {
 	e := newEmitter(out, opts.JSON, true)
+	e.live = opts.Live
 	w := &walker{out: e}
 	c := newStream("client", client, e, &opts)
 	s := newStream("server", server, e, &opts)

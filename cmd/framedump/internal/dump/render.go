@@ -15,6 +15,7 @@ import (
 type emitter struct {
 	w    *bufio.Writer
 	json bool
+	live bool
 	err  error
 	// conv: prefix lines with the stream's initial in the text view.
 	conv bool
@@ -32,6 +33,9 @@ func (e *emitter) emit(ev Event) {
 		e.err = writeJSON(e.w, ev)
 	} else {
 		e.err = e.text(ev)
+	}
+	if e.err == nil && e.live {
+		e.err = e.w.Flush()
 	}
 }
 
