@@ -78,3 +78,6 @@
 // 2: usage error, a file that cannot be opened, a source that fails to
 // read, or output that cannot be written.
 package main
+
+// The golden files of TestGolden, from the shipped captures.
+//go:generate go test -run ^TestGolden$ -count=1 -update
