@@ -14,7 +14,7 @@ import (
 
 // bodyBuffer is the read size for bodies: large reads of a big payload
 // bypass the frame.Reader's buffer and land here directly.
-const bodyBuffer = 256 << 10
+const bodyBuffer = 1 << 20
 
 // counter counts the bytes its source delivered, so that a read error of
 // the source (a gap in a reassembled capture, say) is placed at the exact
