@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/framerpc/framerpc/frame"
+	"github.com/framerpc/framerpc/internal/jsonschema"
 )
 
 // FuzzDecode feeds arbitrary bytes to every view: one direction as either
@@ -17,7 +18,14 @@ import (
 // input split in two streams. Each must return (the fuzzer's per-input
 // timeout catches a hang), never panic, and report every error and end at
 // an offset within its stream.
+//
+// Every NDJSON line is also checked against framedump.schema.json, so the
+// documented format holds for any input, not only for the captures.
 func FuzzDecode(f *testing.F) {
+	schema, err := jsonschema.Load("../../framedump.schema.json")
+	if err != nil {
+		f.Fatal(err)
+	}
 	files, _ := filepath.Glob("../../../../testvectors/captures/*.bin")
 	for _, name := range files {
 		b, err := os.ReadFile(name)
@@ -33,6 +41,13 @@ func FuzzDecode(f *testing.F) {
 		check := func(view string, out *bytes.Buffer, lens map[string]int) {
 			t.Helper()
 			for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+				doc, err := jsonschema.Decode([]byte(line))
+				if err != nil {
+					t.Fatalf("%s: not JSON: %v: %q", view, err, line)
+				}
+				if errs := schema.Validate("framedump.schema.json", doc); len(errs) > 0 {
+					t.Fatalf("%s: %q does not match the schema: %v", view, line, errs)
+				}
 				var ev struct {
 					Kind   string `json:"kind"`
 					Stream string `json:"stream"`

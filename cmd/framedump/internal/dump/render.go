@@ -142,6 +142,7 @@ var roleNames = map[string]string{
 	"reply-octets":    "reply octets body",
 	"request-trailer": "request trailer",
 	"reply-trailer":   "reply trailer",
+	"header":          "header",
 	"message":         "message",
 }
 

@@ -283,10 +283,15 @@ func (w *walker) header(s *stream, side Side, x *Exchange, role string) (*wire.H
 	}
 	h, ev, err := s.header(m, x.Index, role, "bad-header")
 	if ev != nil {
-		if h != nil && role == "" {
-			ev.Role = "request-header"
-			if decideSide(h) == SideServer {
-				ev.Role = "reply-header"
+		if role == "" {
+			// The first header of a one-direction view decides the side; one
+			// that does not decode leaves it unknown.
+			ev.Role = "header"
+			if h != nil {
+				ev.Role = "request-header"
+				if decideSide(h) == SideServer {
+					ev.Role = "reply-header"
+				}
 			}
 		}
 		s.out.emit(ev)
