@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -211,9 +210,17 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestTapTCP(t *testing.T) {
+func TestTapListen(t *testing.T) {
+	t.Run("tcp", func(t *testing.T) { tapListen(t, "tcp", "127.0.0.1:0", "127.0.0.1:0") })
+	t.Run("unix", func(t *testing.T) {
+		dir := t.TempDir()
+		tapListen(t, "unix", filepath.Join(dir, "server.sock"), filepath.Join(dir, "tap.sock"))
+	})
+}
+
+func tapListen(t *testing.T, network, serverAddr, tapAddr string) {
 	noLeaks(t)
-	srvLn, err := net.Listen("tcp", "127.0.0.1:0")
+	srvLn, err := net.Listen(network, serverAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,22 +236,22 @@ func TestTapTCP(t *testing.T) {
 		served <- testServer().Serve(sentConn{c, serverSent})
 	}()
 
-	tapLn, err := net.Listen("tcp", "127.0.0.1:0")
+	tapLn, err := net.Listen(network, tapAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := filepath.Join(t.TempDir(), "tcp")
+	prefix := filepath.Join(t.TempDir(), network)
 	live := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	tapped := make(chan error, 1)
 	var d net.Dialer
 	go func() {
 		tapped <- tap.Listen(ctx, tapLn, func(ctx context.Context) (net.Conn, error) {
-			return d.DialContext(ctx, "tcp", srvLn.Addr().String())
+			return d.DialContext(ctx, network, srvLn.Addr().String())
 		}, prefix, tap.Options{Live: live, Dump: liveOptions()}, t.Logf)
 	}()
 
-	conn, err := net.Dial("tcp", tapLn.Addr().String())
+	conn, err := net.Dial(network, tapLn.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,8 +324,11 @@ func (p pipeConn) Read(b []byte) (int, error) {
 // read to its end by the test.
 func (p pipeConn) Close() error { return p.w.Close() }
 
+// The command form through framedump's command line: framedump tap -v -o
+// PREFIX -- CHILD, the live view on its standard error.
 func TestTapCommand(t *testing.T) {
 	noLeaks(t)
+	t.Setenv(childEnv, "1")
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -330,11 +340,10 @@ func TestTapCommand(t *testing.T) {
 	defer outR.Close()
 	prefix := filepath.Join(t.TempDir(), "child")
 	live := &syncBuffer{}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
-	cmd.Stderr = os.Stderr
-	done := make(chan error, 1)
-	go func() { done <- tap.Command(inR, outW, cmd, prefix, tap.Options{Live: live, Dump: liveOptions()}) }()
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"tap", "-v", "-o", prefix, "--", os.Args[0], "-test.run=^$"}, inR, outW, live)
+	}()
 
 	p := pipeConn{w: inW, r: outR, sent: &recording{}, read: &recording{}}
 	c := rpc.NewClient(p, nil)
@@ -344,8 +353,8 @@ func TestTapCommand(t *testing.T) {
 	if _, err := io.Copy(io.Discard, readerFunc(p.Read)); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("tap: %v", err)
+	if code := <-done; code != exitClean {
+		t.Fatalf("framedump tap: exit %d\n%s", code, live.String())
 	}
 	checkCapture(t, prefix+".client.bin", p.sent.bytes())
 	checkCapture(t, prefix+".server.bin", p.read.bytes())

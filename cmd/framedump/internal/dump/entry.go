@@ -140,9 +140,9 @@ func (w *walker) frames(s *stream) {
 			return
 		}
 		if h.Type == frame.TypeRST {
-			off := s.r.Offset() - frame.HeaderSize
-			s.end("reset", &frame.ProtocolError{Class: frame.ClassReset, Rule: "FRAME-8", Offset: off}, SideAuto,
-				"RST: the connection is over; nothing after it is read [FRAME-8]")
+			// The Reader holds the reset it reports from now on.
+			pe, _ := isReset(s.r.Err())
+			s.end("reset", pe, SideAuto, "RST: the connection is over; nothing after it is read [FRAME-8]")
 			return
 		}
 		for {
@@ -184,8 +184,8 @@ func (w *walker) messages(s *stream, expect []frame.Type) {
 	case err != nil:
 		w.fault(s.fault(err, 0))
 	default:
-		if _, ok := isReset(s.r.Err()); ok {
-			s.end("reset", s.r.Err().(*frame.ProtocolError), SideAuto, "RST after the expected messages: the connection is over [FRAME-8]")
+		if pe, ok := isReset(s.r.Err()); ok {
+			s.end("reset", pe, SideAuto, "RST after the expected messages: the connection is over [FRAME-8]")
 			return
 		}
 		s.flush()
