@@ -310,32 +310,3 @@ func decideSide(h *wire.Header) Side {
 	}
 	return SideServer
 }
-
-// direction decodes one side's exchanges from exchange i on.
-func (w *walker) direction(s *stream, side Side, i int) Side {
-	for ; ; i++ {
-		x := newExchange(i)
-		role := ""
-		switch side {
-		case SideClient:
-			role = "request-header"
-		case SideServer:
-			role = "reply-header"
-		}
-		h, off, stop := w.header(s, side, x, role)
-		if stop != nil {
-			return side
-		}
-		if side == SideAuto {
-			side = decideSide(h)
-		}
-		if side == SideClient {
-			stop = w.afterRequestHeader(s, h, off, x)
-		} else {
-			stop = w.afterReplyHeader(s, h, off, x, nil)
-		}
-		if stop != nil {
-			return side
-		}
-	}
-}
