@@ -87,7 +87,13 @@ func Listen(ctx context.Context, ln net.Listener, dial func(context.Context) (ne
 			defer track(s, false)
 			o := opts
 			if o.Live != nil {
-				o.Live = &linePrefixer{mu: &liveMu, w: opts.Live, prefix: fmt.Sprintf("[%d] ", n)}
+				// Text lines start with the connection's number; NDJSON
+				// objects carry it as their first member.
+				lp := &linePrefixer{mu: &liveMu, w: opts.Live, prefix: fmt.Sprintf("[%d] ", n)}
+				if o.Dump.JSON {
+					lp.prefix, lp.json = fmt.Sprintf(`{"connection":%d,`, n), true
+				}
+				o.Live = lp
 			}
 			p := CapturePrefix(prefix, n)
 			err = session(connEnd(c), connEnd(s), p, o)
@@ -107,7 +113,9 @@ type linePrefixer struct {
 	mu     *sync.Mutex
 	w      io.Writer
 	prefix string
-	part   []byte
+	// json: the prefix replaces each line's opening brace.
+	json bool
+	part []byte
 }
 
 func (l *linePrefixer) Write(b []byte) (int, error) {
@@ -121,8 +129,12 @@ func (l *linePrefixer) Write(b []byte) (int, error) {
 	sc := bufio.NewScanner(bytes.NewReader(lines))
 	sc.Buffer(nil, len(lines)+1)
 	for sc.Scan() {
+		line := sc.Bytes()
+		if l.json {
+			line = bytes.TrimPrefix(line, []byte("{"))
+		}
 		out.WriteString(l.prefix)
-		out.Write(sc.Bytes())
+		out.Write(line)
 		out.WriteByte('\n')
 	}
 	l.part = append(l.part[:0], l.part[i+1:]...)
