@@ -24,6 +24,8 @@ func Conversation(client, server io.Reader, out io.Writer, opts Options) (Outcom
 	w := &walker{out: e}
 	c := newStream("client", client, e, &opts)
 	s := newStream("server", server, e, &opts)
+	defer c.release()
+	defer s.release()
 	w.conversation(c, s)
 	return w.outcome, e.close()
 }

@@ -11,6 +11,7 @@ func Direction(src io.Reader, out io.Writer, opts Options) (Outcome, error) {
 	e := newEmitter(out, opts.JSON, false)
 	w := &walker{out: e}
 	s := newStream("", src, e, &opts)
+	defer s.release()
 	w.direction(s, opts.Side, 1)
 	return w.outcome, e.close()
 }

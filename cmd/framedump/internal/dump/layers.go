@@ -15,6 +15,7 @@ func Layers(src io.Reader, out io.Writer, layer Layer, opts Options) (Outcome, e
 	e := newEmitter(out, opts.JSON, false)
 	w := &walker{out: e}
 	s := newStream("", src, e, &opts)
+	defer s.release()
 	if layer.Frames {
 		w.frames(s)
 	} else {
