@@ -39,9 +39,9 @@ type walker struct {
 	granted    []string
 }
 
-// trailerMode says whether a Trailer follows an octets body: yes, no, or
-// maybe (a one-direction view of a client that asked for it, not knowing
-// the answer).
+// tri says whether an extension is in use: yes, no, or maybe (a
+// one-direction view of a client that asked for it, not knowing the
+// answer; a Trailer after an octets body is then read if one comes).
 type tri uint8
 
 const (
