@@ -61,11 +61,75 @@ func compareBytes(what string, got, want []byte, orig []byte, toGot func(int) in
 	if g < 0 && end != "" {
 		f.Detail += " (" + end + ")"
 	}
+	if where := locate(want, k); where != "" {
+		f.Detail += " (" + where + ")"
+	}
 	f.Context = []string{
 		"got  " + hexContext(orig, off),
 		"want " + hexContext(want, k),
 	}
+	// A header or trailer is JSON text: show both as text too.
+	if gm, wm := messageAt(orig, off), messageAt(want, k); gm != nil && wm != nil && gm.typ == wm.typ && (gm.typ == typeHeader || gm.typ == typeTrailer) {
+		f.Context = append(f.Context,
+			fmt.Sprintf("got  %s %q", typeName(gm.typ), gm.body),
+			fmt.Sprintf("want %s %q", typeName(wm.typ), wm.body))
+	}
 	return f
+}
+
+func typeName(t byte) string {
+	switch t {
+	case typeHeader:
+		return "Header"
+	case typeData:
+		return "Data"
+	case typeTrailer:
+		return "Trailer"
+	case typeRST:
+		return "RST"
+	}
+	return fmt.Sprintf("type %02x", t)
+}
+
+// locate names the place of offset off in a well-framed stream b (the
+// vector's side): which field of which frame.
+func locate(b []byte, off int) string {
+	pos, n := 0, 0
+	for pos+frameHeaderLen <= len(b) {
+		n++
+		typ := b[pos]
+		length := int(binary.LittleEndian.Uint32(b[pos+2:]))
+		if typ == typeRST {
+			length = 0
+		}
+		end := pos + frameHeaderLen + length
+		if off < end || (off == end && end == len(b)) {
+			frame := fmt.Sprintf("frame %d, %s, at offset %d", n, typeName(typ), pos)
+			switch {
+			case off == end:
+				return "after the vector's last frame (" + frame + ")"
+			case off == pos:
+				return "the type byte of " + frame
+			case off == pos+1:
+				return "the final byte of " + frame
+			case off < pos+frameHeaderLen:
+				return "the length field of " + frame
+			}
+			return fmt.Sprintf("payload byte %d of %s", off-pos-frameHeaderLen, frame)
+		}
+		pos = end
+	}
+	return ""
+}
+
+// messageAt returns the complete message of b that holds offset off.
+func messageAt(b []byte, off int) *message {
+	for _, m := range messages(b) {
+		if off >= m.start && off < m.end {
+			return &m
+		}
+	}
+	return nil
 }
 
 func byteName(b int) string {

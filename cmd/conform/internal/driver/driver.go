@@ -39,6 +39,9 @@ func Run(in io.Reader, out io.Writer) error {
 	}()
 	sc := script.NewScanner(in)
 	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
 		var cmd script.Command
 		if err := script.DecodeLine(sc.Bytes(), &cmd); err != nil {
 			return err

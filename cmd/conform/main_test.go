@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// asMain makes the test binary act as the conform command when it is
+// spawned by `conform self` (os.Executable is the test binary here), so
+// that the test runs the real exec paths: `serve -stdio` and `driver`.
+const asMain = "CONFORM_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	// A race-enabled binary sleeps a second when it exits (GORACE
+	// atexit_sleep_ms); self spawns one per vector.
+	if err := os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")); err != nil {
+		panic(err)
+	}
+	if os.Getenv(asMain) == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestSelf: framerpc's own server and client pass every vector they are
+// given, in both roles, over TCP, a Unix socket and stdio (issue 15: `conform
+// self` passes 100%).
+func TestSelf(t *testing.T) {
+	t.Setenv(asMain, "1")
+	var out, errOut bytes.Buffer
+	status := run([]string{"self", "-json", "-timeout", "20s"}, &out, &errOut)
+	var sum struct {
+		Summary                bool
+		Passed, Failed, NotRun int
+	}
+	seen := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var rec struct {
+			Outcome, Role, Transport, Detail string
+			TcID                             int
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if rec.Outcome == "" {
+			_ = json.Unmarshal([]byte(line), &sum)
+			continue
+		}
+		seen[rec.Role+"/"+rec.Transport]++
+		if rec.Outcome != "PASS" {
+			t.Errorf("%s", line)
+		}
+	}
+	if status != 0 || !sum.Summary || sum.Failed != 0 || sum.NotRun != 0 {
+		t.Fatalf("status %d, summary %+v; stderr:\n%s", status, sum, errOut.String())
+	}
+	// Every role over every transport, each with all of its vectors.
+	for _, rt := range []string{"server/tcp", "server/unix", "server/stdio", "client/tcp", "client/unix"} {
+		if seen[rt] == 0 || seen[rt] != seen[rt[:strings.Index(rt, "/")]+"/tcp"] {
+			t.Errorf("%s played %d vectors (%v)", rt, seen[rt], seen)
+		}
+	}
+}
+
+// TestFailureReport: a real server set up wrongly (it grants nothing) run
+// through `conform server -exec` exits 1 and names, for a vector that needs
+// the grants, the tcId, the rules and the first differing byte with both
+// sides' bytes; a usage error exits 2.
+func TestFailureReport(t *testing.T) {
+	t.Setenv(asMain, "1")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	status := run([]string{"server", "-timeout", "2s", "-tc", "conv:100,conv:1", "-exec", shellQuote(exe) + " serve -stdio -grant none"}, &out, &errOut)
+	if status != 1 {
+		t.Fatalf("status %d, want 1; output:\n%s%s", status, out.String(), errOut.String())
+	}
+	text := out.String()
+	for _, re := range []string{
+		`(?m)^PASS server/stdio conversations\.json tcId=1 `,
+		`(?m)^FAIL server/stdio conversations\.json tcId=100 rules=\[RPC-25 RPC-40 RPC-22 RPC-21\] ".*": server bytes: first differing byte at offset \d+: got [0-9a-f]{2} want [0-9a-f]{2} \(the length field of frame 1, Header, at offset 0\)$`,
+		`(?m)^    got  @\d+:( [0-9a-f]{2}| \[[0-9a-f]{2}\])+`,
+		`(?m)^    want @\d+:`,
+		`(?m)^1 passed, 1 failed$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(text) {
+			t.Errorf("no line matches %s in:\n%s", re, text)
+		}
+	}
+	if status := run([]string{"server"}, &out, &errOut); status != exitUsage {
+		t.Fatalf("no target: status %d, want %d", status, exitUsage)
+	}
+	if status := run([]string{"server", "-vectors", t.TempDir(), "-exec", "true"}, &out, &errOut); status != exitUsage {
+		t.Fatalf("no vectors: status %d, want %d", status, exitUsage)
+	}
+}
