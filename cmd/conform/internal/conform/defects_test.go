@@ -23,16 +23,18 @@ func loadCases(t *testing.T) (server, client Cases) {
 
 // selectCases picks vectors by file and tcId, failing if one is missing:
 // a test that silently played fewer vectors could not fail.
-func selectCases(t *testing.T, cases []Case, conv, msg []int) []Case {
+func selectCases(t *testing.T, cases []Case, conv, msg, hdr []int) []Case {
 	t.Helper()
 	var out []Case
 	for _, c := range cases {
-		if (c.File == ConversationsFile && slices.Contains(conv, c.TcID)) || (c.File == MessagesFile && slices.Contains(msg, c.TcID)) {
+		if (c.File == ConversationsFile && slices.Contains(conv, c.TcID)) ||
+			(c.File == MessagesFile && slices.Contains(msg, c.TcID)) ||
+			(c.File == HeadersFile && slices.Contains(hdr, c.TcID)) {
 			out = append(out, c)
 		}
 	}
-	if len(out) != len(conv)+len(msg) {
-		t.Fatalf("found %d of the vectors conv %v msg %v", len(out), conv, msg)
+	if len(out) != len(conv)+len(msg)+len(hdr) {
+		t.Fatalf("found %d of the vectors conv %v msg %v header %v", len(out), conv, msg, hdr)
 	}
 	return out
 }
@@ -72,6 +74,7 @@ func results(t *testing.T, play func(*Reporter)) (map[string]Result, Summary) {
 var (
 	toyServerConv = []int{1, 2, 3, 4, 8, 9, 20, 21, 100, 106, 107, 108}
 	toyServerMsg  = []int{400, 407, 413, 414}
+	toyServerHdr  = []int{110, 300}
 	toyGrantSets  = []string{"trailer,multipart", "trailer", "none"}
 )
 
@@ -80,7 +83,7 @@ var (
 // that vector's rule; without the defect the same server passes them all.
 func TestPlantedServerDefects(t *testing.T) {
 	server, _ := loadCases(t)
-	cases := selectCases(t, server.Play, toyServerConv, toyServerMsg)
+	cases := selectCases(t, server.Play, toyServerConv, toyServerMsg, toyServerHdr)
 	opts := Options{Timeout: 2 * time.Second}
 	play := func(s toyServer) (map[string]Result, Summary) {
 		target := toyTarget(t, s, toyGrantSets...)
@@ -113,6 +116,7 @@ func TestPlantedServerDefects(t *testing.T) {
 		{"takes a Header frame inside a Data message", toyServer{anyFrameType: true}, MessagesFile, 414, "MSG-4"},
 		{"grants an extension the client did not ask for", toyServer{grantUnasked: true}, ConversationsFile, 106, "RPC-25"},
 		{"sends a Trailer on a connection that negotiated none", toyServer{trailerAlways: true}, ConversationsFile, 107, "RPC-26"},
+		{"lets a repeated header member through", toyServer{lenientHeader: true}, HeadersFile, 300, "RPC-5"},
 	} {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
@@ -146,7 +150,7 @@ func TestPlantedServerDefects(t *testing.T) {
 // without the defect passes it and a complete octets reply.
 func TestPlantedClientDefect(t *testing.T) {
 	_, client := loadCases(t)
-	cases := selectCases(t, client.Play, []int{1, 3, 8, 15, 16}, nil)
+	cases := selectCases(t, client.Play, []int{1, 3, 8, 15, 16}, nil, nil)
 	opts := Options{Timeout: 2 * time.Second}
 
 	res, sum := results(t, func(r *Reporter) { RunClient(r, opts, "tcp", cases, toyClient{}) })

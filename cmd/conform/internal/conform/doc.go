@@ -13,7 +13,10 @@
 // compared by meaning: every other member equal, the text encoded as
 // [RPC-1] says. Message vectors that break inside the first request of a
 // connection are sent too: the server must answer nothing but at most one
-// RST, and close.
+// RST, and close. So is every header vector, as the README's header
+// fixture says: an invalid header must be answered with an RST and the end
+// of the connection, any other with the vector's status, after which a
+// Ping must still be answered OK.
 //
 // Client role. For each conversation vector a client can be checked with
 // (replay "both" or "client"), the runner listens, starts the client's

@@ -2,9 +2,12 @@ package conform
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/framerpc/framerpc/testvectors/format"
 )
 
 // Target opens connections to a server under test.
@@ -37,10 +40,13 @@ func playServer(c Case, t Target, timeout time.Duration) (*Failure, error) {
 		return nil, err
 	}
 	var f *Failure
-	if c.Conv != nil {
-		f = serverConversation(c, conn, timeout)
-	} else {
+	switch {
+	case c.Conv != nil:
+		f = serverConversation(c.Conv, conn, timeout)
+	case c.Msg != nil:
 		f = serverMessage(c, conn, timeout)
+	default:
+		f = serverHeader(c.Hdr, conn, timeout)
 	}
 	conn.Close()
 	if f != nil {
@@ -57,8 +63,7 @@ func playServer(c Case, t Target, timeout time.Duration) (*Failure, error) {
 // does and waits for the server to close. What the server sent is
 // compared with the vector's server bytes, reply texts the spec leaves
 // free compared by meaning.
-func serverConversation(c Case, conn Conn, timeout time.Duration) *Failure {
-	tc := c.Conv
+func serverConversation(tc *format.ConversationTest, conn Conn, timeout time.Duration) *Failure {
 	clientBytes, err := tc.ClientBytes.Expand()
 	if err != nil {
 		return failf("vector: clientBytes: %v", err)
@@ -131,6 +136,86 @@ func serverMessage(c Case, conn Conn, timeout time.Duration) *Failure {
 		return failf("%s", msg)
 	}
 	return nil
+}
+
+// The header fixture's bytes (README, "The header fixture"): the OK reply
+// to Ping and its body, and a sample RequestError header whose text is the
+// server's to choose.
+var (
+	okReplyHeader = []byte(`{"Endpoint":"","DataType":2,"Accept":0,"Error":1,"ErrorMessage":""}` + "\n")
+	pingBody      = []byte("{}\n")
+	requestError  = []byte(`{"Endpoint":"","DataType":1,"Accept":0,"Error":2,"ErrorMessage":"any text"}` + "\n")
+)
+
+// frameBytes is one frame.
+func frameBytes(typ byte, payload []byte) []byte {
+	b := []byte{typ, 1, 0, 0, 0, 0}
+	binary.LittleEndian.PutUint32(b[2:], uint32(len(payload)))
+	return append(b, payload...)
+}
+
+// serverHeader sends a header vector's input as the request header of a
+// new connection, as the README's header fixture says. An invalid header
+// must be answered with an RST and the end of the connection, nothing
+// else ([RPC-41], [ERR-1]). A valid or acceptable one is followed by the
+// body its DataType announces, and must be answered with the vector's
+// status; the canonical Ping request that follows must then be answered OK
+// (the connection stayed in sync, [RPC-15] [RPC-31]), and the client's RST
+// must end the connection [RPC-29]. It runs as a conversation made up from
+// those bytes.
+func serverHeader(tc *format.HeaderTest, conn Conn, timeout time.Duration) *Failure {
+	in, err := tc.Input.Expand()
+	if err != nil {
+		return failf("vector: input: %v", err)
+	}
+	// One Header frame, whatever its length: a header over 4096 bytes
+	// must reach the server for it to refuse.
+	req := frameBytes(typeHeader, in)
+	if tc.Result == format.Invalid {
+		p := &peer{conn: conn, timeout: timeout}
+		writeErr := send(conn, req, timeout)
+		p.readToEnd()
+		if f := compareBytes("server bytes (want an RST, then the end of the connection)", p.got, canonicalRST, nil, nil, p.end); f != nil {
+			if len(p.got) == 0 && !p.closed() {
+				f.Context = append(f.Context, "the server seems to have accepted the header and to wait for its body")
+			}
+			return f
+		}
+		if !p.closed() {
+			msg := fmt.Sprintf("the server sent its RST for %s but did not close the connection: %s", tc.ErrorClass, p.end)
+			if writeErr != nil {
+				msg += "; writing the input failed: " + writeErr.Error()
+			}
+			return failf("%s", msg)
+		}
+		return nil
+	}
+	if tc.Header == nil || tc.Status == nil {
+		return failf("vector: a %s header test without header or status", tc.Result)
+	}
+	switch tc.Header.DataType {
+	case 2:
+		req = append(req, frameBytes(typeData, pingBody)...)
+	case 3:
+		req = append(req, frameBytes(typeData, nil)...)
+	}
+	req = append(req, frameBytes(typeHeader, pingRequest)...)
+	req = append(req, frameBytes(typeData, pingBody)...)
+	req = append(req, canonicalRST...)
+	okReply := append(frameBytes(typeHeader, okReplyHeader), frameBytes(typeData, pingBody)...)
+	var want []byte
+	var items []format.ConvMessage
+	if *tc.Status == 1 {
+		want = append(append(want, okReply...), okReply...)
+		items = []format.ConvMessage{{Type: "01"}, {Type: "02"}, {Type: "01"}, {Type: "02"}}
+	} else {
+		want = append(append(want, frameBytes(typeHeader, requestError)...), okReply...)
+		items = []format.ConvMessage{{Type: "01", AnyErrorMessage: true}, {Type: "01"}, {Type: "02"}}
+	}
+	var cb, sb format.Bytes
+	cb.AppendLit(req)
+	sb.AppendLit(want)
+	return serverConversation(&format.ConversationTest{ClientBytes: cb, ServerBytes: sb, Server: items}, conn, timeout)
 }
 
 func deref(p *int64) int64 {

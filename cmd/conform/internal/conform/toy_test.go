@@ -33,6 +33,7 @@ type toyServer struct {
 	anyFrameType   bool // takes a frame of any message type inside a message
 	grantUnasked   bool // grants every extension it has, asked or not
 	trailerAlways  bool // ends every octets reply with a Trailer, negotiated or not
+	lenientHeader  bool // decodes a header with encoding/json alone: a repeated member passes, the last one winning
 }
 
 var errRST = errors.New("toy: RST")
@@ -185,7 +186,11 @@ func (c *toyConn) serve() error {
 			return err
 		}
 		var h toyHeader
-		if err := json.Unmarshal(hb, &h); err != nil || h.DataType < 1 || h.DataType > 3 {
+		decode := strictHeader
+		if c.s.lenientHeader {
+			decode = func(b []byte, h *toyHeader) error { return json.Unmarshal(b, h) }
+		}
+		if err := decode(hb, &h); err != nil || h.DataType < 1 || h.DataType > 3 {
 			return errors.New("toy: bad-header")
 		}
 		if h.Endpoint == "framerpc:hello" {
@@ -238,6 +243,56 @@ func (c *toyConn) serve() error {
 			return err
 		}
 	}
+}
+
+// strictHeader decodes a header the way [RPC-4] and [RPC-5] say, beyond
+// what encoding/json checks: member names compared exactly, none twice.
+func strictHeader(b []byte, h *toyHeader) error {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(b, &members); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name := k.(string)
+		if seen[name] {
+			return errors.New("toy: repeated member " + name)
+		}
+		seen[name] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		var dst any
+		switch name {
+		case "Endpoint":
+			dst = &h.Endpoint
+		case "DataType":
+			dst = &h.DataType
+		case "Accept":
+			dst = &h.Accept
+		case "Error":
+			dst = &h.Error
+		case "ErrorMessage":
+			dst = &h.ErrorMessage
+		case "Extensions":
+			dst = &h.Extensions
+		default:
+			continue
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *toyConn) drain(dt uint32) error {

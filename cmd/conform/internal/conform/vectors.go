@@ -12,6 +12,7 @@ import (
 const (
 	ConversationsFile = "conversations.json"
 	MessagesFile      = "message_decode.json"
+	HeadersFile       = "header_decode.json"
 )
 
 // Case is one vector the runner plays against an implementation.
@@ -22,6 +23,7 @@ type Case struct {
 	Rules   []string
 	Conv    *format.ConversationTest
 	Msg     *format.MessageTest
+	Hdr     *format.HeaderTest
 }
 
 // Cases are the vectors of one role, and those of the files that role
@@ -77,6 +79,16 @@ func Load(dir string) (server, client Cases, err error) {
 				continue
 			}
 			server.Play = append(server.Play, c)
+		}
+	}
+	hdr, err := format.Load[format.HeaderTest](filepath.Join(dir, HeadersFile))
+	if err != nil {
+		return server, client, err
+	}
+	for _, g := range hdr.TestGroups {
+		for i := range g.Tests {
+			tc := &g.Tests[i]
+			server.Play = append(server.Play, Case{File: HeadersFile, TcID: tc.TcID, Comment: tc.Comment, Rules: tc.Rules, Hdr: tc})
 		}
 	}
 	return server, client, nil
