@@ -117,6 +117,9 @@ func TestPlantedServerDefects(t *testing.T) {
 		{"grants an extension the client did not ask for", toyServer{grantUnasked: true}, ConversationsFile, 106, "RPC-25"},
 		{"sends a Trailer on a connection that negotiated none", toyServer{trailerAlways: true}, ConversationsFile, 107, "RPC-26"},
 		{"lets a repeated header member through", toyServer{lenientHeader: true}, HeadersFile, 300, "RPC-5"},
+		// The checks that leave a server room must not leave it more.
+		{"ends the connection after a RequestError", toyServer{closeAfterFail: true}, ConversationsFile, 4, "RPC-36"},
+		{"writes its free error text unlike [RPC-1]", toyServer{rawErrorText: true}, ConversationsFile, 4, "RPC-13"},
 	} {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
@@ -145,10 +148,11 @@ func TestPlantedServerDefects(t *testing.T) {
 	}
 }
 
-// TestPlantedClientDefect: a client that takes a stream cut inside its
-// body for a complete one fails the truncation vector; the same client
-// without the defect passes it and a complete octets reply.
-func TestPlantedClientDefect(t *testing.T) {
+// TestPlantedClientDefects: a client that takes a stream cut inside its
+// body for a complete one fails the truncation vector, one that closes
+// without RST the hang-up vector; the same client without the defects
+// passes those and the others it is run with.
+func TestPlantedClientDefects(t *testing.T) {
 	_, client := loadCases(t)
 	cases := selectCases(t, client.Play, []int{1, 3, 8, 15, 16}, nil, nil)
 	opts := Options{Timeout: 2 * time.Second}
@@ -162,16 +166,31 @@ func TestPlantedClientDefect(t *testing.T) {
 		}
 		t.Fatalf("the correct toy client: %v", sum)
 	}
-
-	res, _ = results(t, func(r *Reporter) { RunClient(r, opts, "tcp", cases, toyClient{truncatedIsComplete: true}) })
-	r := res[fmt.Sprintf("%s:%d", ConversationsFile, 15)]
-	if r.Outcome != Fail || !slices.Contains(r.Rules, "ERR-2") {
-		t.Fatalf("tcId 15: %s", r.Line())
+	for _, d := range []struct {
+		name   string
+		client toyClient
+		tcID   int
+		rule   string
+		others []int // vectors the defect must not fail
+	}{
+		{"takes a truncated stream for a complete one", toyClient{truncatedIsComplete: true}, 15, "ERR-2", []int{1, 3, 8, 16}},
+		{"hangs up without RST", toyClient{noHangUp: true}, 1, "RPC-34", []int{15, 16}},
+	} {
+		t.Run(d.name, func(t *testing.T) {
+			res, _ := results(t, func(r *Reporter) { RunClient(r, opts, "tcp", cases, d.client) })
+			r := res[fmt.Sprintf("%s:%d", ConversationsFile, d.tcID)]
+			if r.Outcome != Fail || !slices.Contains(r.Rules, d.rule) {
+				t.Fatalf("tcId %d: %s, want a FAIL citing %s", d.tcID, r.Line(), d.rule)
+			}
+			for _, id := range d.others {
+				if r := res[fmt.Sprintf("%s:%d", ConversationsFile, id)]; r.Outcome != Pass {
+					t.Errorf("tcId %d has nothing to do with the defect: %s", id, r.Line())
+				}
+			}
+			t.Logf("%s", r.Line())
+			for _, c := range r.Context {
+				t.Logf("    %s", c)
+			}
+		})
 	}
-	for _, id := range []int{1, 3, 8, 16} {
-		if r := res[fmt.Sprintf("%s:%d", ConversationsFile, id)]; r.Outcome != Pass {
-			t.Errorf("tcId %d has nothing to do with the defect: %s", id, r.Line())
-		}
-	}
-	t.Logf("%s", r.Line())
 }

@@ -34,6 +34,8 @@ type toyServer struct {
 	grantUnasked   bool // grants every extension it has, asked or not
 	trailerAlways  bool // ends every octets reply with a Trailer, negotiated or not
 	lenientHeader  bool // decodes a header with encoding/json alone: a repeated member passes, the last one winning
+	closeAfterFail bool // ends the connection after a non-OK reply
+	rawErrorText   bool // writes "<" in an error text as itself, not as [RPC-1]'s \u003c
 }
 
 var errRST = errors.New("toy: RST")
@@ -157,11 +159,22 @@ type toyHeader struct {
 	Extensions   []string `json:",omitempty"`
 }
 
+// errClosedAfterFail ends a connection quietly after a non-OK reply.
+var errClosedAfterFail = io.EOF
+
 func (c *toyConn) reply(h toyHeader, body []byte, octets bool) error {
 	var buf bytes.Buffer
-	_ = json.NewEncoder(&buf).Encode(h)
+	enc := json.NewEncoder(&buf)
+	if c.s.rawErrorText {
+		h.ErrorMessage = "<" + h.ErrorMessage + ">"
+		enc.SetEscapeHTML(false)
+	}
+	_ = enc.Encode(h)
 	if err := c.w.WriteMessage(frame.TypeHeader, buf.Bytes()); err != nil {
 		return err
+	}
+	if h.Error != 1 && c.s.closeAfterFail {
+		return errClosedAfterFail
 	}
 	if h.Error != 1 || h.DataType == 1 {
 		return nil
@@ -358,6 +371,7 @@ func toyTarget(t *testing.T, proto toyServer, keys ...string) NetTarget {
 // and asks for no extension, driven by the runner's script in process.
 type toyClient struct {
 	truncatedIsComplete bool // takes a stream that ends inside a body for its end
+	noHangUp            bool // closes the connection without RST
 }
 
 type toyDriverProc struct {
@@ -418,7 +432,9 @@ func (tc toyClient) run(in io.Reader, out io.Writer) error {
 			}
 		case script.OpClose:
 			if alive {
-				_, _ = conn.Write(canonicalRST)
+				if !tc.noHangUp {
+					_, _ = conn.Write(canonicalRST)
+				}
 				conn.Close()
 				alive = false
 			}
