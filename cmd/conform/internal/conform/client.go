@@ -84,17 +84,26 @@ func playClient(c Case, d Driver, network string, timeout time.Duration) *Failur
 		_, _ = proc.Write(cmds.Bytes())
 		_ = proc.CloseWrite()
 	}()
-	outcomes := make(chan []outcomeLine, 1)
-	go func() { outcomes <- readOutcomes(proc) }()
+	outcomes := make(chan outcomeLine, len(tc.Calls)+1)
+	go readOutcomes(proc, outcomes)
 
 	f = serveTurns(ln, want, reply, timeout)
+	// The connection is over: every outcome is due. The driver has the
+	// timeout to write the rest and exit; an extra line is seen only if
+	// it exits.
 	var lines []outcomeLine
-	select {
-	case lines = <-outcomes:
-	case <-time.After(timeout):
-		lines = nil
-		if f == nil {
-			f = failf("the driver wrote no outcome for some calls within %v after the connection ended", timeout)
+	wait := time.NewTimer(timeout)
+	defer wait.Stop()
+collect:
+	for {
+		select {
+		case l, ok := <-outcomes:
+			if !ok {
+				break collect
+			}
+			lines = append(lines, l)
+		case <-wait.C:
+			break collect
 		}
 	}
 	if rf := checkOutcomes(tc, lines); rf != nil {
@@ -195,16 +204,22 @@ type outcomeLine struct {
 	err error
 }
 
-func readOutcomes(r io.Reader) []outcomeLine {
-	var out []outcomeLine
+// readOutcomes sends the driver's lines to out, which has room for one
+// more line than there are calls, until its output ends.
+func readOutcomes(r io.Reader, out chan<- outcomeLine) {
+	defer close(out)
 	sc := script.NewScanner(r)
 	for sc.Scan() {
 		var l outcomeLine
 		l.raw = string(sc.Bytes())
 		l.err = script.DecodeLine(sc.Bytes(), &l.o)
-		out = append(out, l)
+		select {
+		case out <- l:
+		default:
+			// More lines than calls and one: the first extra line
+			// already fails the vector, and nobody waits for more.
+		}
 	}
-	return out
 }
 
 // checkOutcomes compares what the driver reported with the vector's
