@@ -109,7 +109,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.vectors, "vectors", "", "the testvectors directory (default: ./testvectors, or found above the working directory)")
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Second, "how long to wait for any byte or event from the implementation before failing the vector")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object per vector and a summary object, for CI")
-	fs.StringVar(&c.tc, "tc", "", "play only these vectors: a comma-separated list of tcIds, each optionally prefixed conv: or msg: for one file")
+	fs.StringVar(&c.tc, "tc", "", "play only these vectors: a comma-separated list of tcIds, each optionally prefixed conv:, msg: or hdr: for one file")
 }
 
 func (c *common) load() (server, client conform.Cases, opts conform.Options, err error) {
@@ -158,11 +158,11 @@ func parseSelect(list string) (func(string, int) bool, error) {
 	}
 	want := map[key]bool{}
 	for _, item := range strings.Split(list, ",") {
-		files := []string{conform.ConversationsFile, conform.MessagesFile}
-		if v, ok := strings.CutPrefix(item, "conv:"); ok {
-			item, files = v, files[:1]
-		} else if v, ok := strings.CutPrefix(item, "msg:"); ok {
-			item, files = v, files[1:]
+		files := []string{conform.ConversationsFile, conform.MessagesFile, conform.HeadersFile}
+		for prefix, file := range map[string]string{"conv:": conform.ConversationsFile, "msg:": conform.MessagesFile, "hdr:": conform.HeadersFile} {
+			if v, ok := strings.CutPrefix(item, prefix); ok {
+				item, files = v, []string{file}
+			}
 		}
 		id, err := strconv.Atoi(strings.TrimSpace(item))
 		if err != nil {
