@@ -87,7 +87,11 @@ func playClient(c Case, d Driver, network string, timeout time.Duration) *Failur
 	outcomes := make(chan outcomeLine, len(tc.Calls)+1)
 	go readOutcomes(proc, outcomes)
 
-	f = serveTurns(ln, want, reply, timeout)
+	var exited <-chan struct{}
+	if e, ok := proc.(interface{ Exited() <-chan struct{} }); ok {
+		exited = e.Exited()
+	}
+	f = serveTurns(ln, exited, want, reply, timeout)
 	// The connection is over: every outcome is due. The driver has the
 	// timeout to write the rest and exit; an extra line is seen only if
 	// it exits.
@@ -143,7 +147,7 @@ func listen(network string) (net.Listener, func(), error) {
 // then sends the vector's reply to it. Then it ends its stream (a
 // truncated reply ends there) and reads what the client sends until it
 // closes.
-func serveTurns(ln net.Listener, want, reply []byte, timeout time.Duration) *Failure {
+func serveTurns(ln net.Listener, exited <-chan struct{}, want, reply []byte, timeout time.Duration) *Failure {
 	type accepted struct {
 		c   net.Conn
 		err error
@@ -162,6 +166,17 @@ func serveTurns(ln net.Listener, want, reply []byte, timeout time.Duration) *Fai
 			a.c.Close()
 		}
 		return failf("the client did not connect within %v", timeout)
+	case <-exited:
+		// A quick driver may have connected, hung up and exited before
+		// Accept returned: a connection it made is still pending.
+		if dl, ok := ln.(interface{ SetDeadline(time.Time) error }); ok {
+			_ = dl.SetDeadline(time.Now().Add(200 * time.Millisecond))
+		} else {
+			ln.Close()
+		}
+		if a = <-ch; a.err != nil {
+			return failf("the driver exited without connecting")
+		}
 	}
 	if a.err != nil {
 		return failf("accepting: %v", a.err)

@@ -124,6 +124,9 @@ func (p *process) Write(b []byte) (int, error)        { return p.stdin.Write(b) 
 func (p *process) SetReadDeadline(t time.Time) error  { return p.stdout.SetReadDeadline(t) }
 func (p *process) SetWriteDeadline(t time.Time) error { return p.stdin.SetWriteDeadline(t) }
 
+// Exited is closed when the process has exited.
+func (p *process) Exited() <-chan struct{} { return p.done }
+
 // CloseWrite closes the process's standard input.
 func (p *process) CloseWrite() error {
 	err := p.stdin.Close()
