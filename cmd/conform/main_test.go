@@ -101,3 +101,42 @@ func TestFailureReport(t *testing.T) {
 		t.Fatalf("no vectors: status %d, want %d", status, exitUsage)
 	}
 }
+
+// TestConnect: with -connect the main address serves the vectors of the
+// full grant list; a vector that needs another list is NOTRUN, with the flag
+// that would run it, and fails the run until -connect-grant gives it a
+// server.
+func TestConnect(t *testing.T) {
+	var errOut bytes.Buffer
+	full, err := startServing(nil, "127.0.0.1:0", &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.stop()
+	none, err := startServing([]string{}, "127.0.0.1:0", &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer none.stop()
+
+	var out bytes.Buffer
+	args := []string{"server", "-tc", "conv:1,conv:107,hdr:300", "-connect", full.ln.Addr().String()}
+	if status := run(args, &out, &errOut); status != 1 {
+		t.Fatalf("status %d, want 1:\n%s%s", status, out.String(), errOut.String())
+	}
+	for _, re := range []string{
+		`(?m)^PASS server/tcp conversations\.json tcId=1 `,
+		`(?m)^PASS server/tcp header_decode\.json tcId=300 `,
+		`(?m)^NOTRUN server/tcp conversations\.json tcId=107 .*: needs a server granting none: give -connect-grant none=ADDR$`,
+		`(?m)^2 passed, 0 failed, 1 not run$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out.String()) {
+			t.Errorf("no line matches %s in:\n%s", re, out.String())
+		}
+	}
+	out.Reset()
+	args = append(args, "-connect-grant", "none="+none.ln.Addr().String())
+	if status := run(args, &out, &errOut); status != 0 {
+		t.Fatalf("with -connect-grant: status %d, want 0:\n%s%s", status, out.String(), errOut.String())
+	}
+}

@@ -34,12 +34,11 @@ type DriverProc interface {
 // ExecDriver spawns Command under sh -c for each vector.
 type ExecDriver struct {
 	Command string
-	Env     []string
 }
 
 // Start spawns the driver.
 func (d ExecDriver) Start() (DriverProc, error) {
-	return startProcess(d.Command, append(os.Environ(), d.Env...))
+	return startProcess(d.Command, os.Environ())
 }
 
 // playClient checks a client with one conversation vector: it listens on

@@ -60,12 +60,11 @@ func (t NetTarget) Open(grants []string) (Conn, error) {
 // in GrantEnv.
 type ExecTarget struct {
 	Command string
-	Env     []string
 }
 
 // Open starts the server.
 func (t ExecTarget) Open(grants []string) (Conn, error) {
-	env := append(append(os.Environ(), t.Env...), GrantEnv+"="+strings.Join(grants, ","))
+	env := append(os.Environ(), GrantEnv+"="+strings.Join(grants, ","))
 	return startProcess(t.Command, env)
 }
 
