@@ -94,6 +94,14 @@ func TestFailureReport(t *testing.T) {
 			t.Errorf("no line matches %s in:\n%s", re, text)
 		}
 	}
+	// A race the race detector reports in a spawned implementation fails
+	// the vector even though the bytes are right.
+	out.Reset()
+	racy := `echo "WARNING: DATA RACE" >&2; exec ` + shellQuote(exe) + " serve -stdio"
+	if status := run([]string{"server", "-tc", "conv:1", "-exec", racy}, &out, &errOut); status != 1 ||
+		!strings.Contains(out.String(), "tcId=1 ") || !strings.Contains(out.String(), "reported a data race") {
+		t.Fatalf("status %d for an implementation reporting a race:\n%s", status, out.String())
+	}
 	if status := run([]string{"server"}, &out, &errOut); status != exitUsage {
 		t.Fatalf("no target: status %d, want %d", status, exitUsage)
 	}

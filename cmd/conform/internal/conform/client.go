@@ -46,7 +46,7 @@ func (d ExecDriver) Start() (DriverProc, error) {
 // calls, and plays the server's side turn by turn (read a request, send
 // the vector's reply). Each call's outcome must be the vector's result, and
 // what the client sent its client bytes.
-func playClient(c Case, d Driver, network string, timeout time.Duration) *Failure {
+func playClient(c Case, d Driver, network string, timeout time.Duration) (f *Failure) {
 	tc := c.Conv
 	want, err := tc.ClientBytes.Expand()
 	if err != nil {
@@ -65,9 +65,10 @@ func playClient(c Case, d Driver, network string, timeout time.Duration) *Failur
 	if err != nil {
 		return failf("starting the driver: %v", err)
 	}
-	var f *Failure
 	defer func() {
-		proc.Close()
+		if err := proc.Close(); err != nil && f == nil {
+			f = failf("%v", err)
+		}
 		if d, ok := proc.(Diagnoser); ok && f != nil {
 			f.Context = append(f.Context, d.Diagnostics()...)
 		}

@@ -48,7 +48,9 @@ func playServer(c Case, t Target, timeout time.Duration) (*Failure, error) {
 	default:
 		f = serverHeader(c.Hdr, conn, timeout)
 	}
-	conn.Close()
+	if err := conn.Close(); err != nil && f == nil {
+		f = failf("%v", err)
+	}
 	if f != nil {
 		if d, ok := conn.(Diagnoser); ok {
 			f.Context = append(f.Context, d.Diagnostics()...)

@@ -135,6 +135,11 @@ func (p *process) CloseWrite() error {
 	return err
 }
 
+// errDataRace is Close's error when the process reported a data race: Go's
+// race detector, which `conform self` under -race runs in every process it
+// spawns, reports on standard error without changing a byte on the wire.
+var errDataRace = errors.New("the implementation reported a data race on its standard error")
+
 // Close ends the conversation: the process gets the end of its input and
 // stopTimeout to exit, then its process group is killed.
 func (p *process) Close() error {
@@ -148,6 +153,9 @@ func (p *process) Close() error {
 		}
 		p.stdout.Close()
 	})
+	if strings.Contains(p.stderr.String(), "WARNING: DATA RACE") {
+		return errDataRace
+	}
 	return nil
 }
 
