@@ -97,7 +97,8 @@ func TestFailureReport(t *testing.T) {
 	// A race the race detector reports in a spawned implementation fails
 	// the vector even though the bytes are right.
 	out.Reset()
-	racy := `echo "WARNING: DATA RACE" >&2; exec ` + shellQuote(exe) + " serve -stdio"
+	// The report's first line, then stacks longer than the kept tail.
+	racy := `printf 'WARNING: DATA' >&2; printf ' RACE\n%05000d\n' 0 >&2; exec ` + shellQuote(exe) + " serve -stdio"
 	if status := run([]string{"server", "-tc", "conv:1", "-exec", racy}, &out, &errOut); status != 1 ||
 		!strings.Contains(out.String(), "tcId=1 ") || !strings.Contains(out.String(), "reported a data race") {
 		t.Fatalf("status %d for an implementation reporting a race:\n%s", status, out.String())

@@ -153,7 +153,7 @@ func (p *process) Close() error {
 		}
 		p.stdout.Close()
 	})
-	if strings.Contains(p.stderr.String(), "WARNING: DATA RACE") {
+	if p.stderr.sawRace() {
 		return errDataRace
 	}
 	return nil
@@ -172,21 +172,39 @@ func (p *process) Diagnostics() []string {
 	return lines
 }
 
-// tailBuffer keeps the last max bytes written to it.
+// raceWarning starts every report of Go's race detector.
+const raceWarning = "WARNING: DATA RACE"
+
+// tailBuffer keeps the last max bytes written to it, and whether
+// raceWarning was ever among them: a race report's stacks are long enough
+// to push its first line out of the tail.
 type tailBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	max int
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	max  int
+	race bool
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// The warning may straddle two writes: look at it with the end of
+	// what came before.
+	seam := t.buf.Bytes()[max(0, t.buf.Len()-len(raceWarning)):]
+	if bytes.Contains(append(append([]byte(nil), seam...), p...), []byte(raceWarning)) {
+		t.race = true
+	}
 	t.buf.Write(p)
 	if over := t.buf.Len() - t.max; over > 0 {
 		t.buf.Next(over)
 	}
 	return len(p), nil
+}
+
+func (t *tailBuffer) sawRace() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.race
 }
 
 func (t *tailBuffer) String() string {
