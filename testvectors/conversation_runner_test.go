@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/framerpc/framerpc/frame"
+	"github.com/framerpc/framerpc/internal/fixture"
 	"github.com/framerpc/framerpc/rpc"
 	"github.com/framerpc/framerpc/testvectors/format"
-	"github.com/framerpc/framerpc/testvectors/internal/fixture"
 )
 
 // The conversation runner replays each side of a conversation vector
@@ -112,7 +112,7 @@ func runConversations(t *testing.T, otherSide string, replay func(*testing.T, fo
 // replayToServer sends a conversation's client bytes to a real server
 // running the fixture and compares everything it answers.
 func replayToServer(t *testing.T, tc format.ConversationTest, wrap func(net.Conn) io.ReadWriteCloser) {
-	srv, err := fixture.NewServer(tc.ServerExtensions)
+	srv, err := fixture.NewServer(tc.ServerExtensions, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

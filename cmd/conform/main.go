@@ -44,7 +44,7 @@ import (
 
 	"github.com/framerpc/framerpc/cmd/conform/internal/conform"
 	"github.com/framerpc/framerpc/cmd/conform/internal/driver"
-	"github.com/framerpc/framerpc/cmd/conform/internal/fixture"
+	"github.com/framerpc/framerpc/internal/fixture"
 	"github.com/framerpc/framerpc/rpc"
 )
 

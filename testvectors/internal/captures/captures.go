@@ -21,10 +21,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/framerpc/framerpc/internal/fixture"
 	"github.com/framerpc/framerpc/internal/unixpair"
 	"github.com/framerpc/framerpc/rpc"
 	"github.com/framerpc/framerpc/testvectors/format"
-	"github.com/framerpc/framerpc/testvectors/internal/fixture"
 )
 
 // Index is captures/index.json.
@@ -228,7 +228,7 @@ func record(s scenario) (client, server []byte, err error) {
 	}
 	cr := &recorder{Conn: a, limit: -1}
 	sr := &recorder{Conn: b, limit: s.cut}
-	srv, err := fixture.NewServer(s.serverExts)
+	srv, err := fixture.NewServer(s.serverExts, nil)
 	if err != nil {
 		return nil, nil, err
 	}
