@@ -76,6 +76,9 @@ const maxPendingPages = 8192 // about 15 MiB
 // first packet. Close removes their temporary files.
 type Capture struct {
 	Conns []*Conn
+	// Truncated tells that the file ends inside a packet, as a capture
+	// whose writer was killed does; the packets before it were read.
+	Truncated bool
 }
 
 // Close releases every connection's temporary files.
@@ -174,7 +177,8 @@ func Read(r io.Reader, opts Options) (*Capture, error) {
 		return nil, fmt.Errorf("pcapread: not a capture file: %w", err)
 	}
 	var src packetSource
-	linkType := func(gopacket.CaptureInfo) (layers.LinkType, error) { return 0, nil }
+	// pcapng gives each interface its own link type.
+	var linkType func(gopacket.CaptureInfo) (layers.LinkType, error)
 	if binary.LittleEndian.Uint32(magic) == 0x0a0d0d0a {
 		ng, err := pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
 		if err != nil {
@@ -196,51 +200,58 @@ func Read(r io.Reader, opts Options) (*Capture, error) {
 	}
 
 	a := &assembly{opts: opts}
+	c, err := a.run(src, linkType)
+	if err != nil {
+		for _, s := range a.streams {
+			s.dir[0].close()
+			s.dir[1].close()
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// run feeds every packet to reassembly and collects the connections.
+func (a *assembly) run(src packetSource, linkType func(gopacket.CaptureInfo) (layers.LinkType, error)) (*Capture, error) {
 	asm := reassembly.NewAssembler(reassembly.NewStreamPool(a))
 	asm.MaxBufferedPagesPerConnection = maxPendingPages
-	defer func() {
-		if err != nil {
-			for _, s := range a.streams {
-				s.conn.Client.close()
-				s.conn.Server.close()
-			}
-		}
-	}()
+	c := &Capture{}
 	for i := 0; ; i++ {
-		data, ci, rerr := src.ReadPacketData()
-		if rerr == io.EOF {
+		data, ci, err := src.ReadPacketData()
+		if err == io.EOF {
 			break
 		}
-		if rerr != nil {
-			err = fmt.Errorf("pcapread: packet %d: %w", i+1, rerr)
-			return nil, err
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			// A capture cut inside its last packet, as a killed
+			// tcpdump leaves it: what came before is still good.
+			c.Truncated = true
+			break
 		}
-		lt, lerr := linkType(ci)
-		if lerr != nil {
-			err = fmt.Errorf("pcapread: packet %d: %w", i+1, lerr)
-			return nil, err
+		if err != nil {
+			return nil, fmt.Errorf("pcapread: packet %d: %w", i+1, err)
+		}
+		lt, err := linkType(ci)
+		if err != nil {
+			return nil, fmt.Errorf("pcapread: packet %d: %w", i+1, err)
 		}
 		pkt := gopacket.NewPacket(data, lt, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
 		tcp, ok := pkt.TransportLayer().(*layers.TCP)
 		if !ok || pkt.NetworkLayer() == nil {
 			continue
 		}
-		if opts.Port != 0 && uint16(tcp.SrcPort) != opts.Port && uint16(tcp.DstPort) != opts.Port {
+		if a.opts.Port != 0 && uint16(tcp.SrcPort) != a.opts.Port && uint16(tcp.DstPort) != a.opts.Port {
 			continue
 		}
 		a.packet = i
 		asm.AssembleWithContext(pkt.NetworkLayer().NetworkFlow(), tcp, &context{ci})
 		if a.err != nil {
-			err = a.err
-			return nil, err
+			return nil, a.err
 		}
 	}
 	asm.FlushAll()
 	if a.err != nil {
-		err = a.err
-		return nil, err
+		return nil, a.err
 	}
-	c := &Capture{}
 	for _, s := range a.streams {
 		s.finish()
 		c.Conns = append(c.Conns, s.conn)

@@ -231,3 +231,29 @@ func TestNotACapture(t *testing.T) {
 		t.Error("ReadFile of a missing file succeeded")
 	}
 }
+
+// A file cut inside its last packet (a killed tcpdump) still gives what
+// came before, and says it was truncated.
+func TestTruncatedFile(t *testing.T) {
+	conn := &pcapsynth.Conn{Client: client1, Server: server1, ClientBytes: pattern(3000, 13), ServerBytes: pattern(100, 14), NoFIN: true,
+		Segments: []pcapsynth.Segment{{Offset: 0, Len: 1000}, {FromServer: true, Offset: 0, Len: 100}, {Offset: 1000, Len: 2000}}}
+	packets, err := conn.Packets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := pcapsynth.Write(&buf, pcapsynth.PCAP, packets); err != nil {
+		t.Fatal(err)
+	}
+	cut := buf.Bytes()[:buf.Len()-10]
+	c, err := pcapread.Read(bytes.NewReader(cut), pcapread.Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !c.Truncated {
+		t.Error("Truncated false for a file cut inside a packet")
+	}
+	checkClean(t, "client", c.Conns[0].Client, conn.ClientBytes[:1000])
+	checkClean(t, "server", c.Conns[0].Server, conn.ServerBytes)
+}
