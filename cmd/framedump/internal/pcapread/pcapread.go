@@ -96,9 +96,36 @@ type Conn struct {
 	ClientAddr, ServerAddr netip.AddrPort
 	// Client is what the client sent, Server what the server sent.
 	Client, Server *Direction
-	// SawSYN tells whether the client was identified by its SYN.
-	SawSYN bool
-	first  int // index of the connection's first packet
+	// ClientBy says how the client was told from the server.
+	ClientBy ClientRule
+	first    int // index of the connection's first packet
+}
+
+// ClientRule is how Read told the client from the server.
+type ClientRule uint8
+
+// The rules, in the order Read tries them.
+const (
+	// BySYN: the client sent the SYN.
+	BySYN ClientRule = iota
+	// ByPort: no SYN was captured; the client connected to Options.Port.
+	ByPort
+	// ByHigherPort: no SYN, no port given (or both sides on it); the
+	// client is the side with the higher port, an ephemeral port against
+	// a listening one.
+	ByHigherPort
+)
+
+func (r ClientRule) String() string {
+	switch r {
+	case BySYN:
+		return "syn"
+	case ByPort:
+		return "port"
+	case ByHigherPort:
+		return "higher-port"
+	}
+	return fmt.Sprintf("ClientRule(%d)", uint8(r))
 }
 
 // Direction is one side's byte stream.
@@ -375,18 +402,20 @@ func (s *stream) ReassemblyComplete(reassembly.AssemblerContext) bool { return f
 
 // finish decides which side is the client and fills in the Conn.
 func (s *stream) finish() {
+	c := s.conn
 	client := s.synFrom
 	if client < 0 {
 		p0, p1 := s.side[0].Port(), s.side[1].Port()
+		c.ClientBy = ByPort
 		switch {
 		case s.a.opts.Port != 0 && p1 == s.a.opts.Port && p0 != p1:
 			client = 0
 		case s.a.opts.Port != 0 && p0 == s.a.opts.Port && p0 != p1:
 			client = 1
 		case p0 >= p1:
-			client = 0
+			client, c.ClientBy = 0, ByHigherPort
 		default:
-			client = 1
+			client, c.ClientBy = 1, ByHigherPort
 		}
 	}
 	for i := range s.dir {
@@ -395,8 +424,6 @@ func (s *stream) finish() {
 			d.gap = &GapError{Offset: d.n, Missing: s.fin[i] - d.n}
 		}
 	}
-	c := s.conn
-	c.SawSYN = s.synFrom >= 0
 	c.ClientAddr, c.ServerAddr = s.side[client], s.side[1-client]
 	*c.Client, *c.Server = s.dir[client], s.dir[1-client]
 }

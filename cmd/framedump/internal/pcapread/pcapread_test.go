@@ -114,8 +114,8 @@ func TestTwoConnections(t *testing.T) {
 		}
 		checkConn(t, c.Conns[0], client1, server1, a.ClientBytes, a.ServerBytes)
 		checkConn(t, c.Conns[1], client2, server2, b.ClientBytes, b.ServerBytes)
-		if !c.Conns[0].SawSYN {
-			t.Error("SawSYN false with a handshake in the capture")
+		if by := c.Conns[0].ClientBy; by != pcapread.BySYN {
+			t.Errorf("client told by %v with a handshake in the capture", by)
 		}
 	}
 }
@@ -211,12 +211,15 @@ func TestNoHandshake(t *testing.T) {
 			Segments: []pcapsynth.Segment{{FromServer: true, Offset: 0, Len: 600}, {Offset: 0, Len: 500}}}
 	}
 	c := capture(t, pcapsynth.PCAP, pcapread.Options{Port: server1.Port()}, conn())
-	if c.Conns[0].SawSYN {
-		t.Error("SawSYN true without a SYN")
+	if by := c.Conns[0].ClientBy; by != pcapread.ByPort {
+		t.Errorf("client told by %v, want port", by)
 	}
 	checkConn(t, c.Conns[0], lowClient, server1, cb, sb)
 
 	c = capture(t, pcapsynth.PCAP, pcapread.Options{}, conn())
+	if by := c.Conns[0].ClientBy; by != pcapread.ByHigherPort {
+		t.Errorf("client told by %v, want higher-port", by)
+	}
 	checkConn(t, c.Conns[0], server1, lowClient, sb, cb)
 }
 
