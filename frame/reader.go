@@ -36,6 +36,9 @@ type Reader struct {
 	left   uint32 // unread payload bytes of cur
 
 	msg MessageReader
+
+	// hook sees every accepted frame header (observe.go).
+	hook func(FrameHeader, int64)
 }
 
 // NewReader returns a Reader with a DefaultBufferSize buffer.
@@ -134,6 +137,9 @@ func (r *Reader) ReadHeader() (FrameHeader, error) {
 		return FrameHeader{}, r.fail(err)
 	}
 	r.cur, r.curOff = h, r.off
+	if r.hook != nil {
+		r.hook(h, r.off)
+	}
 	r.r += HeaderSize
 	r.off += HeaderSize
 	r.left = h.Length

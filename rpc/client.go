@@ -296,7 +296,7 @@ func (c *Client) call(ctx context.Context, endpoint string, dt, accept DataType,
 	if c.err != nil {
 		return false, c.err
 	}
-	if (dt.hasOctets() || accept.hasOctets()) && !c.helloDone && len(c.opts.Extensions) > 0 {
+	if (dt.HasOctets() || accept.HasOctets()) && !c.helloDone && len(c.opts.Extensions) > 0 {
 		if err := c.hello(ctx); err != nil {
 			return false, err
 		}
@@ -314,7 +314,7 @@ func (c *Client) call(ctx context.Context, endpoint string, dt, accept DataType,
 	case io.Reader:
 		src = v
 	}
-	if dt.hasJSON() {
+	if dt.HasJSON() {
 		c.ebuf.Reset()
 		if err := encodeBody(&c.ebuf, c.enc, meta); err != nil {
 			return false, encodeRequestError(endpoint, err)
@@ -327,7 +327,7 @@ func (c *Client) call(ctx context.Context, endpoint string, dt, accept DataType,
 	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
 		return false, c.fail(ctx, wt, fmt.Errorf("rpc: writing the request header: %w", err))
 	}
-	if dt.hasJSON() {
+	if dt.HasJSON() {
 		if err := c.w.WriteMessage(frame.TypeData, c.ebuf.Bytes()); err != nil {
 			return false, c.fail(ctx, wt, fmt.Errorf("rpc: writing the request body: %w", err))
 		}
@@ -337,7 +337,7 @@ func (c *Client) call(ctx context.Context, endpoint string, dt, accept DataType,
 		}
 	}
 	var srcErr error
-	if dt.hasOctets() {
+	if dt.HasOctets() {
 		var err error
 		srcErr, err = sendOctets(c.w, src, c.trailer, &c.hbuf)
 		if err != nil {
@@ -365,7 +365,7 @@ func (c *Client) call(ctx context.Context, endpoint string, dt, accept DataType,
 		return false, c.fail(ctx, wt, headerError(ClassBadReply, "RPC-17", "reply DataType %v to a request with Accept %v", rh.DataType, accept))
 	}
 	var result error
-	if accept.hasJSON() {
+	if accept.HasJSON() {
 		target := out
 		if p, ok := out.(*Pull); ok {
 			target = p.Meta
@@ -375,7 +375,7 @@ func (c *Client) call(ctx context.Context, endpoint string, dt, accept DataType,
 			return false, c.fail(ctx, wt, err)
 		}
 	}
-	if !accept.hasOctets() {
+	if !accept.HasOctets() {
 		if wt.end() {
 			return false, c.fail(ctx, nil, errors.New("reply arrived as the call was cancelled"))
 		}
@@ -446,7 +446,7 @@ func PrepareCall(endpoint string, in, out any, direct bool) (*Request, error) {
 	case io.Reader:
 		req.Body = v
 	}
-	if dt.hasJSON() {
+	if dt.HasJSON() {
 		if direct {
 			req.Value = meta
 		} else {
@@ -539,7 +539,7 @@ func (c *Client) readReplyHeader() (*header, error) {
 	if err := parseHeader(b, h, ClassBadHeader); err != nil {
 		return nil, err
 	}
-	if !h.Error.valid() {
+	if !h.Error.Valid() {
 		return nil, headerError(ClassBadReply, "RPC-10", "reply status %d", h.Error)
 	}
 	return h, nil
@@ -549,7 +549,7 @@ func (c *Client) readReplyHeader() (*header, error) {
 func (c *Client) hello(ctx context.Context) error {
 	c.helloDone = true
 	wt := c.watch(ctx)
-	h := header{Endpoint: helloEndpoint, DataType: DataNone, Accept: DataNone, Extensions: c.opts.Extensions, hasExt: true}
+	h := header{Endpoint: helloEndpoint, DataType: DataNone, Accept: DataNone, Extensions: c.opts.Extensions, HasExtensions: true}
 	c.hbuf = appendHeader(c.hbuf[:0], &h)
 	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
 		return c.fail(ctx, wt, fmt.Errorf("rpc: writing the hello: %w", err))

@@ -92,7 +92,7 @@ func tooLargeRequest(limit int64) *Result {
 // give the same status and message as Serve would send.
 func (s *Server) Invoke(ctx context.Context, req *Request) *Result {
 	h, res := s.route(req.Endpoint, req.DataType, req.Accept)
-	if res == nil && req.Value == nil && h.in.hasJSON() && int64(len(req.JSON)) > s.opts.MaxJSON {
+	if res == nil && req.Value == nil && h.in.HasJSON() && int64(len(req.JSON)) > s.opts.MaxJSON {
 		res = tooLargeRequest(s.opts.MaxJSON)
 	}
 	if res == nil {
@@ -116,7 +116,7 @@ func (s *Server) call(ctx context.Context, h *handler, req *Request) (res Result
 	if h.hasCtx {
 		argv = append(argv, reflect.ValueOf(ctx))
 	}
-	if h.in.hasJSON() {
+	if h.in.HasJSON() {
 		var in reflect.Value
 		if req.Value != nil {
 			in = reflect.ValueOf(req.Value)
@@ -131,7 +131,7 @@ func (s *Server) call(ctx context.Context, h *handler, req *Request) (res Result
 		}
 		argv = append(argv, in)
 	}
-	if h.in.hasOctets() {
+	if h.in.HasOctets() {
 		body := req.Body
 		if body == nil {
 			body = bytes.NewReader(nil)
@@ -139,11 +139,11 @@ func (s *Server) call(ctx context.Context, h *handler, req *Request) (res Result
 		argv = append(argv, reflect.ValueOf(&body).Elem())
 	}
 	var outJSON, outBody reflect.Value
-	if h.out.hasJSON() {
+	if h.out.HasJSON() {
 		outJSON = reflect.New(h.outType)
 		argv = append(argv, outJSON)
 	}
-	if h.out.hasOctets() {
+	if h.out.HasOctets() {
 		outBody = reflect.New(typeReader)
 		argv = append(argv, outBody)
 	}

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/framerpc/framerpc/frame"
-	"github.com/framerpc/framerpc/internal/fastjson"
+	"github.com/framerpc/framerpc/internal/wire"
 )
 
 // readLimited appends the rest of m to buf while it stays within limit
@@ -106,7 +106,7 @@ func readTrailer(r *frame.Reader, trailer bool, scratch *[]byte) error {
 	if err := parseHeader(b, &h, ClassBadTrailer); err != nil {
 		return err
 	}
-	if !h.Error.valid() {
+	if !h.Error.Valid() {
 		return headerError(ClassBadTrailer, "RPC-22", "trailer status %d", h.Error)
 	}
 	if h.Error == StatusOK {
@@ -132,7 +132,7 @@ func clampMessage(msg string) string {
 	if len(msg) <= room/6 {
 		return msg
 	}
-	if len(fastjson.AppendString(nil, msg)) <= room {
+	if len(wire.AppendString(nil, msg)) <= room {
 		return msg
 	}
 	const mark = " [truncated]"
@@ -143,7 +143,7 @@ func clampMessage(msg string) string {
 			cut--
 		}
 		m := msg[:cut] + mark
-		if len(fastjson.AppendString(nil, m)) <= room {
+		if len(wire.AppendString(nil, m)) <= room {
 			return m
 		}
 	}

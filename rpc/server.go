@@ -429,7 +429,7 @@ func (c *serverConn) exchange(h *header) error {
 		return c.reply(res)
 	}
 	req := Request{Endpoint: h.Endpoint, DataType: h.DataType, Accept: h.Accept, enc: c.enc, dec: c.dec}
-	if h.DataType.hasJSON() {
+	if h.DataType.HasJSON() {
 		m, err := c.r.NextMessage(frame.TypeData)
 		if err != nil {
 			return c.fatal(fmt.Errorf("rpc: reading the request body: %w", err))
@@ -443,7 +443,7 @@ func (c *serverConn) exchange(h *header) error {
 			if _, err := m.DiscardAtMost(c.s.opts.MaxDiscard - int64(len(js))); err != nil {
 				return c.fatal(fmt.Errorf("rpc: discarding an oversized request body: %w", err))
 			}
-			if h.DataType.hasOctets() {
+			if h.DataType.HasOctets() {
 				if err := c.drainOctets(); err != nil {
 					return err
 				}
@@ -453,7 +453,7 @@ func (c *serverConn) exchange(h *header) error {
 		req.JSON = js
 	}
 	var body *requestBody
-	if h.DataType.hasOctets() {
+	if h.DataType.HasOctets() {
 		m, err := c.r.NextMessage(frame.TypeData)
 		if err != nil {
 			return c.fatal(fmt.Errorf("rpc: reading the request body: %w", err))
@@ -462,7 +462,7 @@ func (c *serverConn) exchange(h *header) error {
 		req.Body = body
 	}
 	ctx := c.ctx
-	if hd.hasCtx && !hd.in.hasOctets() {
+	if hd.hasCtx && !hd.in.HasOctets() {
 		// The request is read: watch for the client going away while
 		// the handler runs and its reply is sent [RPC-33]. (A handler that
 		// reads a stream sees that in the stream.)
@@ -513,7 +513,7 @@ func (c *serverConn) hello(h *header) error {
 	c.helloDone = true
 	c.trailer = slices.Contains(granted, ExtTrailer)
 	c.multipart = slices.Contains(granted, ExtMultipart)
-	rh := header{DataType: DataNone, Error: StatusOK, Extensions: granted, hasExt: true}
+	rh := header{DataType: DataNone, Error: StatusOK, Extensions: granted, HasExtensions: true}
 	c.hbuf = appendHeader(c.hbuf[:0], &rh)
 	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
 		return fmt.Errorf("rpc: writing the hello reply: %w", err)
@@ -524,7 +524,7 @@ func (c *serverConn) hello(h *header) error {
 // drain consumes a request body the server will not use, so the reply
 // goes out in sync [RPC-15].
 func (c *serverConn) drain(dt DataType) error {
-	if dt.hasJSON() {
+	if dt.HasJSON() {
 		m, err := c.r.NextMessage(frame.TypeData)
 		if err != nil {
 			return c.fatal(fmt.Errorf("rpc: discarding the request body: %w", err))
@@ -533,7 +533,7 @@ func (c *serverConn) drain(dt DataType) error {
 			return c.fatal(fmt.Errorf("rpc: discarding the request body: %w", err))
 		}
 	}
-	if dt.hasOctets() {
+	if dt.HasOctets() {
 		return c.drainOctets()
 	}
 	return nil
@@ -563,13 +563,13 @@ func (c *serverConn) reply(res *Result) error {
 	if res.Status != StatusOK {
 		return nil
 	}
-	if res.DataType.hasJSON() {
+	if res.DataType.HasJSON() {
 		if err := c.w.WriteMessage(frame.TypeData, res.JSON); err != nil {
 			closeSource(res.Body)
 			return fmt.Errorf("rpc: writing the reply body: %w", err)
 		}
 	}
-	if res.DataType.hasOctets() {
+	if res.DataType.HasOctets() {
 		if srcErr, err := sendOctets(c.w, res.Body, c.trailer, &c.hbuf); err != nil {
 			return err
 		} else if srcErr != nil {

@@ -5,64 +5,31 @@ import (
 	"fmt"
 
 	"github.com/framerpc/framerpc/frame"
+	"github.com/framerpc/framerpc/internal/wire"
 )
 
 // DataType says what body follows a header (section 6).
-type DataType uint32
+type DataType = wire.DataType
 
 // The body kinds. DataMultipart exists only on a connection that negotiated
 // the "multipart" extension (section 9).
 const (
-	DataNone      DataType = 1
-	DataJSON      DataType = 2
-	DataOctets    DataType = 3
-	DataMultipart DataType = 4
+	DataNone      = wire.DataNone
+	DataJSON      = wire.DataJSON
+	DataOctets    = wire.DataOctets
+	DataMultipart = wire.DataMultipart
 )
 
-func (d DataType) String() string {
-	switch d {
-	case DataNone:
-		return "None"
-	case DataJSON:
-		return "JSON"
-	case DataOctets:
-		return "Octets"
-	case DataMultipart:
-		return "JSON+Octets"
-	}
-	return fmt.Sprintf("DataType(%d)", uint32(d))
-}
-
-// hasJSON and hasOctets tell which body messages a kind consists of.
-func (d DataType) hasJSON() bool   { return d == DataJSON || d == DataMultipart }
-func (d DataType) hasOctets() bool { return d == DataOctets || d == DataMultipart }
-
 // Status is the outcome of a call, carried in the reply header's Error field.
-type Status uint32
+type Status = wire.Status
 
 // The statuses, numbered as the original numbered them.
 const (
-	StatusOK           Status = 1
-	StatusRequestError Status = 2
-	StatusServerError  Status = 3
-	StatusError        Status = 4
+	StatusOK           = wire.StatusOK
+	StatusRequestError = wire.StatusRequestError
+	StatusServerError  = wire.StatusServerError
+	StatusError        = wire.StatusError
 )
-
-func (s Status) String() string {
-	switch s {
-	case StatusOK:
-		return "OK"
-	case StatusRequestError:
-		return "RequestError"
-	case StatusServerError:
-		return "ServerError"
-	case StatusError:
-		return "Error"
-	}
-	return fmt.Sprintf("Status(%d)", uint32(s))
-}
-
-func (s Status) valid() bool { return s >= StatusOK && s <= StatusError }
 
 // Error is a non-OK outcome reported by the peer: a reply header with a
 // status other than OK, or a Trailer that ends a stream with a failure. A
@@ -83,7 +50,7 @@ func (e *Error) Error() string {
 // Error with its text.
 func statusOf(err error) (Status, string) {
 	var se *Error
-	if errors.As(err, &se) && se.Status.valid() && se.Status != StatusOK {
+	if errors.As(err, &se) && se.Status.Valid() && se.Status != StatusOK {
 		return se.Status, se.Message
 	}
 	return StatusError, err.Error()

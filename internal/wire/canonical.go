@@ -1,17 +1,17 @@
-package rpc
+package wire
 
-// fastHeader decodes the canonical form of a header, the exact bytes
-// appendHeader writes when its strings are printable ASCII without
+// parseCanonical decodes the canonical form of a header, the exact bytes
+// AppendHeader writes when its strings are printable ASCII without
 // escapes:
 //
 //	{"Endpoint":"…","DataType":N,"Accept":N,"Error":N,"ErrorMessage":"…"}\n
 //
-// which is what every framerpc and original peer sends for an ordinary
-// call. It reports false for anything else, which then goes through the
-// general strict parser; on what it accepts, both give the same result
-// (TestFastHeaderAgrees). It only saves time: the general parser is the
+// which is what every conforming peer sends for an ordinary call. It
+// reports false for anything else, which then goes through the strict
+// parser; on what it accepts, both give the same result
+// (TestCanonicalAgrees). It only saves time: the strict parser is the
 // definition.
-func fastHeader(b []byte, h *header, prev string) bool {
+func parseCanonical(b []byte, h *Header, prev string) bool {
 	i := 0
 	lit := func(s string) bool {
 		if len(b)-i < len(s) || string(b[i:i+len(s)]) != s {
@@ -75,7 +75,7 @@ func fastHeader(b []byte, h *header, prev string) bool {
 	if i < len(b) && !(i == len(b)-1 && b[i] == '\n') {
 		return false
 	}
-	*h = header{DataType: DataType(dt), Accept: DataType(acc), Error: Status(st)}
+	*h = Header{DataType: DataType(dt), Accept: DataType(acc), Error: Status(st)}
 	if string(ep) == prev {
 		h.Endpoint = prev
 	} else {
