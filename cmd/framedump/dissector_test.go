@@ -1,4 +1,4 @@
-package wireshark_test
+package main
 
 import (
 	"bytes"

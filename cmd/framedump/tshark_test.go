@@ -1,4 +1,4 @@
-package wireshark_test
+package main
 
 import (
 	"bytes"
@@ -13,9 +13,9 @@ import (
 	"github.com/framerpc/framerpc/cmd/framedump/internal/pcapread"
 )
 
-// pattern returns n bytes that do not repeat at any power-of-two period,
+// patternBytes returns n bytes that do not repeat at any power-of-two period,
 // so a dropped, repeated or misplaced segment shows.
-func pattern(n, seed int) []byte {
+func patternBytes(n, seed int) []byte {
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = byte((i + seed) % 251)
@@ -61,10 +61,10 @@ func tshark(t *testing.T, file string, port int, filter, layers string, extra ..
 	t.Helper()
 	// Reading the script makes it an input of the test for go test's
 	// cache: tshark reading it would not.
-	if _, err := os.ReadFile("framerpc.lua"); err != nil {
+	if _, err := os.ReadFile("wireshark/framerpc.lua"); err != nil {
 		t.Fatal(err)
 	}
-	lua, err := filepath.Abs("framerpc.lua")
+	lua, err := filepath.Abs("wireshark/framerpc.lua")
 	if err != nil {
 		t.Fatal(err)
 	}

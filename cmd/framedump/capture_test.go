@@ -1,4 +1,4 @@
-package wireshark_test
+package main
 
 import (
 	"bufio"
@@ -60,7 +60,7 @@ func (r *recorder) bytes() []byte {
 	return bytes.Clone(r.buf.Bytes())
 }
 
-type count struct{ N int64 }
+type sizeArg struct{ N int64 }
 type text struct{ Text string }
 
 type failingSource struct{ left int }
@@ -70,7 +70,7 @@ func (f *failingSource) Read(p []byte) (int, error) {
 		return 0, errors.New("source failed")
 	}
 	n := min(len(p), f.left)
-	copy(p, pattern(n, 0))
+	copy(p, patternBytes(n, 0))
 	f.left -= n
 	return n, nil
 }
@@ -85,11 +85,11 @@ func newServer(t *testing.T) *rpc.Server {
 		"Fail": func(in *json.RawMessage, out *json.RawMessage) error {
 			return errors.New("failed: x")
 		},
-		"Download": func(in *count, out *io.Reader) error {
-			*out = bytes.NewReader(pattern(int(in.N), 0))
+		"Download": func(in *sizeArg, out *io.Reader) error {
+			*out = bytes.NewReader(patternBytes(int(in.N), 0))
 			return nil
 		},
-		"BrokenDownload": func(in *count, out *io.Reader) error {
+		"BrokenDownload": func(in *sizeArg, out *io.Reader) error {
 			*out = &failingSource{left: int(in.N)}
 			return nil
 		},
@@ -143,19 +143,19 @@ func converse(t *testing.T, ln net.Listener) (client, server []byte) {
 		t.Fatalf("Fail: %v, want status Error", err)
 	}
 	var body io.ReadCloser
-	if err := c.Call(ctx, "Download", count{bigReply}, &body); err != nil {
+	if err := c.Call(ctx, "Download", sizeArg{bigReply}, &body); err != nil {
 		t.Fatal(err)
 	}
 	got, err := io.ReadAll(body)
 	body.Close()
-	if err != nil || !bytes.Equal(got, pattern(bigReply, 0)) {
+	if err != nil || !bytes.Equal(got, patternBytes(bigReply, 0)) {
 		t.Fatalf("Download: %d bytes, %v", len(got), err)
 	}
 	var pushed text
-	if err := c.Call(ctx, "Push", rpc.Push{Meta: text{"meta"}, Body: bytes.NewReader(pattern(100000, 3))}, &pushed); err != nil || pushed.Text != "meta: 100000" {
+	if err := c.Call(ctx, "Push", rpc.Push{Meta: text{"meta"}, Body: bytes.NewReader(patternBytes(100000, 3))}, &pushed); err != nil || pushed.Text != "meta: 100000" {
 		t.Fatalf("Push: %q, %v", pushed.Text, err)
 	}
-	if err := c.Call(ctx, "BrokenDownload", count{brokenLen}, &body); err != nil {
+	if err := c.Call(ctx, "BrokenDownload", sizeArg{brokenLen}, &body); err != nil {
 		t.Fatal(err)
 	}
 	got, err = io.ReadAll(body)
@@ -447,6 +447,72 @@ func TestLoopbackCapture(t *testing.T) {
 	if segs := segments(t, file, port); segs < 64 {
 		t.Errorf("the server's stream took %d segments; a 4 MiB frame should span more than 64", segs)
 	}
+
+	// framedump -pcap: the heading, then every frame with its offset and
+	// every header, in NDJSON that matches the schema.
+	out, errOut, code := framedump("-pcap", file, "-port", fmt.Sprint(port), "-json")
+	if code != exitClean {
+		t.Fatalf("framedump -pcap: exit %d, want 0; stderr: %s", code, errOut)
+	}
+	objs := checkNDJSON(t, loadSchema(t), out)
+	head := objs[0]
+	if head["kind"] != "connection" || head["client"] != conn.ClientAddr.String() || head["server"] != conn.ServerAddr.String() ||
+		head["clientBy"] != "syn" || num(t, head["clientBytes"]) != int64(len(client)) || num(t, head["serverBytes"]) != int64(len(server)) {
+		t.Errorf("framedump's heading %v, want connection %v -> %v by syn, %d and %d bytes", head, conn.ClientAddr, conn.ServerAddr, len(client), len(server))
+	}
+	gotClient, gotServer := framedumpFrames(t, objs[1:])
+	compareFrames(t, "framedump -pcap, client", gotClient, wantClient)
+	compareFrames(t, "framedump -pcap, server", gotServer, wantServer)
+}
+
+// num reads a number of checkNDJSON's objects.
+func num(t *testing.T, v any) int64 {
+	t.Helper()
+	n, ok := v.(json.Number)
+	if !ok {
+		t.Fatalf("%v is not a number", v)
+	}
+	i, err := n.Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i
+}
+
+var frameTypes = map[string]byte{"Header": 0x01, "Data": 0x02, "Trailer": 0x03, "RST": 0xff}
+
+// framedumpFrames collects framedump's frame objects of each stream, with
+// the members of each header and trailer on its message's last frame.
+func framedumpFrames(t *testing.T, objs []map[string]any) (client, server []frameInfo) {
+	t.Helper()
+	for _, o := range objs {
+		list := &client
+		if o["stream"] == "server" {
+			list = &server
+		}
+		switch o["kind"] {
+		case "connection":
+			t.Errorf("a second connection in framedump's output: %v", o)
+		case "frame":
+			f := frameInfo{Offset: num(t, o["offset"]), Type: frameTypes[o["type"].(string)], Length: uint32(num(t, o["length"]))}
+			if o["final"] == true {
+				f.Final = 1
+			}
+			*list = append(*list, f)
+		case "message":
+			h, ok := o["header"].(map[string]any)
+			if !ok {
+				continue
+			}
+			if len(*list) == 0 {
+				t.Fatalf("framedump: a message before any frame: %v", o)
+			}
+			f := &(*list)[len(*list)-1]
+			f.Endpoint, f.ErrMsg = h["Endpoint"].(string), h["ErrorMessage"].(string)
+			f.Status, f.DataType, f.Accept = uint32(num(t, h["Error"])), uint32(num(t, h["DataType"])), uint32(num(t, h["Accept"]))
+		}
+	}
+	return client, server
 }
 
 // segments counts the data segments the server sent in the capture.
