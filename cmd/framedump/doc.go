@@ -6,6 +6,7 @@
 //	framedump [flags] FILE|-                       one direction (- reads stdin)
 //	framedump [flags] -client FILE -server FILE    the conversation view
 //	framedump [flags] PREFIX                       PREFIX.client.bin and PREFIX.server.bin
+//	framedump [flags] -pcap FILE [-port N]         every TCP connection of a pcap or pcapng capture
 //	framedump tap -listen ADDR -connect ADDR -o PREFIX [-v]
 //	framedump tap -o PREFIX [-v] -- CMD [ARGS...]
 //
@@ -71,10 +72,82 @@
 // streamed through a fixed buffer, never held. -x keeps one frame's capped
 // dump.
 //
+// # Packet captures
+//
+// Most TCP services are debugged from packet captures. Capture the
+// server's port, from before the connection starts (frame boundaries are
+// found from the first byte of each direction):
+//
+//	tcpdump -i lo -w x.pcap port 7000
+//
+// (-B 65536 if tcpdump reports packets dropped by the kernel: loopback
+// delivers bulk data in 64 KiB segments). Then
+//
+//	framedump -pcap x.pcap -port 7000
+//
+// reads the capture (pcap or pcapng), rebuilds each TCP connection's two
+// byte streams, and prints for each connection a heading line and then the
+// conversation view, exactly as for the two streams in files; -json makes
+// the heading a "connection" object, and the objects after it, up to the
+// next one, are that connection's. -port keeps the connections on that
+// port; without it, every TCP connection is decoded. The client is the
+// side that sent the SYN; if the capture has no SYN, the side that
+// connected to -port, else the side with the higher port.
+//
+// Retransmitted, overlapping and out-of-order segments are handled (by
+// github.com/gopacket/gopacket's TCP reassembly). A segment the capture
+// never saw ends its direction: everything before it is decoded, then
+//
+//	S error at offset 2000 (0x7d0): read-error: capture misses 1000 bytes at stream offset 2000
+//
+// and nothing after it, since the next frame boundary cannot be found;
+// such a capture exits 1, as a truncated input does. The streams are kept
+// in temporary files while they are decoded, so a capture of any size
+// needs little memory.
+//
+// The same capture in Wireshark or tshark: wireshark/framerpc.lua, next to
+// this file, is a dissector showing each frame with the same stream
+// offsets, the headers as filterable fields (framerpc.endpoint,
+// framerpc.status, ...) and malformed frames as expert info with the
+// spec's class and rule. Copy it into Wireshark's personal Lua plugins
+// folder (Help > About Wireshark > Folders; usually
+// ~/.local/lib/wireshark/plugins/) and set the port in Preferences >
+// Protocols > FRAMERPC, or use Decode As; with tshark, load it for one run:
+//
+//	tshark -r x.pcap -X lua_script:cmd/framedump/wireshark/framerpc.lua -o framerpc.tcp_port:7000
+//
+// wireshark/README.md lists its fields and what it can and cannot check.
+// Both read a real capture of an octets reply of 6303801 bytes (a 4 MiB
+// frame reassembled from 85 segments, then the rest) like this; tshark:
+//
+//	 12 0.000339 127.0.0.1 → 127.0.0.1 framerpc 168 @313 Header final len=76 Download JSON->Octets | @395 Data final len=14
+//	 13 0.016825 127.0.0.1 → 127.0.0.1 framerpc 140 @291 Header final len=68 OK Octets
+//	115 0.024707 127.0.0.1 → 127.0.0.1 framerpc 65549 @365 Data more len=4194304
+//	159 0.026744 127.0.0.1 → 127.0.0.1 framerpc 32604 @4194675 Data final len=2109497
+//	160 0.035116 127.0.0.1 → 127.0.0.1 framerpc 102 @6304178 Trailer final len=30 OK
+//
+// and framedump -pcap:
+//
+//	== connection 1: client 127.0.0.1:59158 -> server 127.0.0.1:41345 (the client sent the SYN); captured: client 100760 B, server 6305535 B
+//	...
+//	C        313 0x00000139  Header  final len 76
+//	                           #4 request header (Header, 76 B in 1 frame): Endpoint="Download" DataType=2(JSON) Accept=3(Octets) Error=0 ErrorMessage=""
+//	C        395 0x0000018b  Data    final len 14
+//	                           #4 request JSON body (Data, 14 B in 1 frame): {"N":6303801}
+//	S        291 0x00000123  Header  final len 68
+//	                           #4 reply header (Header, 68 B in 1 frame): Endpoint="" DataType=3(Octets) Accept=0 Error=1(OK) ErrorMessage=""
+//	S        365 0x0000016d  Data    more  len 4194304
+//	S    4194675 0x00400173  Data    final len 2109497
+//	                           #4 reply octets body (Data, 6303801 B in 2 frames)
+//	S    6304178 0x006031b2  Trailer final len 30
+//	                           #4 reply trailer (Trailer, 30 B in 1 frame): Error=1(OK) ErrorMessage=""
+//	== exchange 4: "Download" JSON(14 B) accept Octets -> OK Octets(6303801 B) trailer OK
+//
 // # Exit status
 //
 // 0: every stream ended cleanly (at a message boundary, or by an RST where
-// a peer may send one). 1: an input violates the protocol or is truncated.
+// a peer may send one). 1: an input violates the protocol or is truncated
+// (for -pcap, also: the capture misses a segment).
 // 2: usage error, a file that cannot be opened, a source that fails to
 // read, or output that cannot be written.
 package main

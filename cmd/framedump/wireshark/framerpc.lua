@@ -596,7 +596,8 @@ local function summary(rec)
 	elseif rec.undecoded then
 		return "not decoded (after an error)"
 	end
-	local s = (type_names[rec.type] or string.format("type 0x%02x", rec.type))
+	-- The offset first, as framedump prints it, to match the two up.
+	local s = "@" .. rec.offset .. " " .. (type_names[rec.type] or string.format("type 0x%02x", rec.type))
 	if rec.type ~= T_RST then
 		s = s .. (rec.final == 1 and " final" or (rec.final == 0 and " more" or "")) .. " len=" .. rec.length
 	end
