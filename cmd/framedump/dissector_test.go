@@ -47,7 +47,10 @@ type dissectCase struct {
 	// handshake.
 	segs  []pcapsynth.Segment
 	noSYN bool
-	want  []item
+	// ooo: decoded with tcp.reassemble_out_of_order, which out-of-order
+	// segments need and which hides holes.
+	ooo  bool
+	want []item
 }
 
 var ping = []byte(`{"Endpoint":"Ping","DataType":2,"Accept":2,"Error":0,"ErrorMessage":""}` + "\n")
@@ -94,6 +97,12 @@ var dissectCases = []dissectCase{
 	{name: "capture gap", stream: cat(fr(2, 1, make([]byte, 94)), fr(2, 1, make([]byte, 194)), fr(2, 1, make([]byte, 94))),
 		segs: []pcapsynth.Segment{{Offset: 0, Len: 100}, {Offset: 200, Len: 100}, {Offset: 300, Len: 100}},
 		want: []item{{Offset: 0, Type: "0x02"}, {Offset: 100, Gap: 100}, {Offset: 300, Class: "undecoded"}}},
+	// Segments out of order and retransmitted (tshark needs
+	// tcp.reassemble_out_of_order for the first): the frames as sent.
+	{name: "out of order, retransmitted", stream: cat(fr(1, 1, ping), fr(2, 1, make([]byte, 3000)), fr(2, 1, nil)),
+		segs: []pcapsynth.Segment{{Offset: 0, Len: 1000}, {Offset: 2000, Len: 1000}, {Offset: 1000, Len: 1000},
+			{Offset: 1000, Len: 1000}, {Offset: 2500, Len: 590}}, ooo: true,
+		want: []item{{Offset: 0, Type: "0x01", Endpoint: "Ping"}, {Offset: 78, Type: "0x02"}, {Offset: 3084, Type: "0x02"}}},
 	// A capture that starts after the handshake: offsets count from the
 	// first captured byte.
 	{name: "no handshake", stream: cat(fr(1, 1, ping), fr(2, 1, []byte("{}\n"))), noSYN: true,
@@ -132,21 +141,25 @@ func TestDissectorErrors(t *testing.T) {
 	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got := dissectByPort(t, file, serverPort)
+	inOrder := dissectByPort(t, file, serverPort)
+	outOfOrder := dissectByPort(t, file, serverPort, "-o", "tcp.reassemble_out_of_order:TRUE")
 	for i, c := range dissectCases {
-		items := got[40000+i]
+		items := inOrder[40000+i]
+		if c.ooo {
+			items = outOfOrder[40000+i]
+		}
 		if fmt.Sprint(items) != fmt.Sprint(c.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", c.name, items, c.want)
 		}
 	}
 }
 
-// dissectByPort runs tshark with the dissector and returns the framerpc
-// items of each client port, in order.
-func dissectByPort(t *testing.T, file string, port int) map[int][]item {
+// dissectByPort runs tshark with the dissector (and extra options) and
+// returns the framerpc items of each client port, in order.
+func dissectByPort(t *testing.T, file string, port int, extra ...string) map[int][]item {
 	t.Helper()
 	res := map[int][]item{}
-	for _, p := range tshark(t, file, port, "framerpc", "framerpc tcp") {
+	for _, p := range tshark(t, file, port, "framerpc", "framerpc tcp", extra...) {
 		var tcp map[string]json.RawMessage
 		if err := json.Unmarshal(p["tcp"], &tcp); err != nil {
 			t.Fatalf("tcp layer: %v", err)

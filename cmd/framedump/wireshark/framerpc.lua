@@ -569,7 +569,11 @@ end
 -- offsets. Only a tvb that is a piece of the packet itself can be placed
 -- (tcp.seq is the packet's; a reassembled tvb starts where an earlier,
 -- checked call asked for more). Relative sequence numbers start at 1 for
--- the first byte, with or without a SYN in the capture. Where the first
+-- the first byte, with or without a SYN in the capture. Segments that
+-- arrive out of order look like a hole unless TCP's
+-- reassemble_out_of_order preference is on; with it on, TCP waits for a
+-- missing segment forever and hands nothing over after a real hole. Where
+-- the first
 -- pass builds no tree (tshark -2 without a filter), TCP's fields are not
 -- there and a hole goes unnoticed.
 local function check_gap(tvb, d)
@@ -633,7 +637,7 @@ local function render(rec, tvb, pos, tree)
 	if rec.gap then
 		item:add(f.gap, UInt64.new(rec.gap)):set_generated()
 		item:add(f.undecoded, tvb(pos, math.min(rec.size, PREVIEW)))
-		item:add_proto_expert_info(ex.gap, string.format("capture misses %d bytes at stream offset %d: frame boundaries are lost, nothing after is decoded", rec.gap, rec.offset))
+		item:add_proto_expert_info(ex.gap, string.format("capture misses %d bytes at stream offset %d (or they came out of order: see tcp.reassemble_out_of_order): frame boundaries are lost, nothing after is decoded", rec.gap, rec.offset))
 		return
 	end
 	if rec.undecoded then
