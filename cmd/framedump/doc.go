@@ -102,7 +102,7 @@
 //
 // and nothing after it, since the next frame boundary cannot be found;
 // such a capture exits 1, as a truncated input does. The streams are kept
-// in temporary files while they are decoded, so a capture of any size
+// in a temporary file while they are decoded, so a capture of any size
 // needs little memory.
 //
 // The same capture in Wireshark or tshark: wireshark/framerpc.lua, next to

@@ -18,9 +18,12 @@
 // ephemeral port against a listening one). Without a SYN a direction's
 // stream starts at its first captured segment, which is offset 0.
 //
-// Memory. A capture may hold gigabytes; each direction's bytes are written
-// to a temporary file as they are reassembled, and read back from there, so
-// memory holds only what reassembly has not yet delivered. Reassembly
+// Memory. A capture may hold gigabytes; the directions' bytes are written
+// to one temporary file as they are reassembled, and read back from there,
+// so memory holds only what reassembly has not yet delivered and, per
+// direction, 16 bytes for each run of its bytes in the file (one run for
+// a bulk transfer; one per segment at worst, when many connections
+// interleave). Reassembly
 // buffers segments that arrive ahead of a hole; it holds at most about
 // 15 MiB per connection, past which it gives up waiting and the hole
 // becomes a gap.
@@ -73,22 +76,17 @@ type Options struct {
 const maxPendingPages = 8192 // about 15 MiB
 
 // Capture is the TCP connections of a capture file, in the order of their
-// first packet. Close removes their temporary files.
+// first packet. Close removes the temporary file.
 type Capture struct {
+	spill *spill
 	Conns []*Conn
 	// Truncated tells that the file ends inside a packet, as a capture
 	// whose writer was killed does; the packets before it were read.
 	Truncated bool
 }
 
-// Close releases every connection's temporary files.
-func (c *Capture) Close() error {
-	var errs []error
-	for _, cn := range c.Conns {
-		errs = append(errs, cn.Client.close(), cn.Server.close())
-	}
-	return errors.Join(errs...)
-}
+// Close removes the temporary file; the directions cannot be read after.
+func (c *Capture) Close() error { return c.spill.close() }
 
 // Conn is one TCP connection.
 type Conn struct {
@@ -130,9 +128,10 @@ func (r ClientRule) String() string {
 
 // Direction is one side's byte stream.
 type Direction struct {
-	file *os.File // nil: no byte was captured
-	n    int64
-	gap  *GapError
+	spill  *spill
+	chunks []chunk
+	n      int64
+	gap    *GapError
 }
 
 // Len returns how many contiguous bytes were captured from the start.
@@ -145,35 +144,11 @@ func (d *Direction) Gap() *GapError { return d.gap }
 // every captured byte before the first gap, then the *GapError (or io.EOF
 // if there is none). Readers are independent and may be opened at will.
 func (d *Direction) Open() io.Reader {
-	var r io.Reader = eofReader{}
-	if d.file != nil {
-		r = io.NewSectionReader(d.file, 0, d.n)
-	}
+	var end error = io.EOF
 	if d.gap != nil {
-		return io.MultiReader(r, errReader{d.gap})
+		end = d.gap
 	}
-	return r
-}
-
-type eofReader struct{}
-
-func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
-
-func (d *Direction) close() error {
-	if d == nil || d.file == nil {
-		return nil
-	}
-	name := d.file.Name()
-	err := d.file.Close()
-	if rerr := os.Remove(name); err == nil {
-		err = rerr
-	}
-	d.file = nil
-	return err
+	return &chunkReader{f: d.spill.f, chunks: d.chunks, end: end}
 }
 
 // ReadFile reads the capture file at path; see Read.
@@ -226,13 +201,10 @@ func Read(r io.Reader, opts Options) (*Capture, error) {
 		linkType = func(gopacket.CaptureInfo) (layers.LinkType, error) { return lt, nil }
 	}
 
-	a := &assembly{opts: opts}
+	a := &assembly{opts: opts, spill: &spill{dir: opts.TempDir}}
 	c, err := a.run(src, linkType)
 	if err != nil {
-		for _, s := range a.streams {
-			s.dir[0].close()
-			s.dir[1].close()
-		}
+		a.spill.close()
 		return nil, err
 	}
 	return c, nil
@@ -242,7 +214,7 @@ func Read(r io.Reader, opts Options) (*Capture, error) {
 func (a *assembly) run(src packetSource, linkType func(gopacket.CaptureInfo) (layers.LinkType, error)) (*Capture, error) {
 	asm := reassembly.NewAssembler(reassembly.NewStreamPool(a))
 	asm.MaxBufferedPagesPerConnection = maxPendingPages
-	c := &Capture{}
+	c := &Capture{spill: a.spill}
 	for i := 0; ; i++ {
 		data, ci, err := src.ReadPacketData()
 		if err == io.EOF {
@@ -292,9 +264,10 @@ type context struct{ ci gopacket.CaptureInfo }
 func (c *context) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 
 // assembly is the reassembly.StreamFactory; it keeps every stream it made,
-// and the first error writing to a temporary file.
+// and the first error writing to the temporary file.
 type assembly struct {
 	opts    Options
+	spill   *spill
 	packet  int
 	streams []*stream
 	err     error
@@ -310,7 +283,8 @@ func addrPort(f gopacket.Flow, port gopacket.Flow, src bool) netip.AddrPort {
 }
 
 func (a *assembly) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
-	s := &stream{a: a, conn: &Conn{Client: &Direction{}, Server: &Direction{}, first: a.packet}}
+	s := &stream{a: a, conn: &Conn{Client: &Direction{spill: a.spill}, Server: &Direction{spill: a.spill}, first: a.packet}}
+	s.dir[0].spill, s.dir[1].spill = a.spill, a.spill
 	// reassembly's "client to server" is the direction of the first
 	// packet seen, which need not be the client's.
 	s.side[0] = addrPort(netFlow, tcpFlow, true)
@@ -379,16 +353,9 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.Assembl
 	if d.gap != nil || n == 0 || s.a.err != nil {
 		return
 	}
-	if d.file == nil {
-		f, err := os.CreateTemp(s.a.opts.TempDir, "framedump-pcap-*")
-		if err != nil {
-			s.a.err = fmt.Errorf("pcapread: spilling a stream: %w", err)
-			return
-		}
-		d.file = f
-	}
-	if _, err := d.file.WriteAt(sg.Fetch(n), d.n); err != nil {
-		s.a.err = fmt.Errorf("pcapread: spilling a stream: %w", err)
+	var err error
+	if d.chunks, err = s.a.spill.append(d.chunks, sg.Fetch(n)); err != nil {
+		s.a.err = err
 		return
 	}
 	d.n += int64(n)

@@ -45,7 +45,9 @@ func capture(t *testing.T, f pcapsynth.Format, opts pcapread.Options, conns ...*
 	if err := pcapsynth.Write(&buf, f, pcapsynth.Interleave(lists...)); err != nil {
 		t.Fatal(err)
 	}
-	opts.TempDir = t.TempDir()
+	if opts.TempDir == "" {
+		opts.TempDir = t.TempDir()
+	}
 	c, err := pcapread.Read(&buf, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -259,4 +261,28 @@ func TestTruncatedFile(t *testing.T) {
 	}
 	checkClean(t, "client", c.Conns[0].Client, conn.ClientBytes[:1000])
 	checkClean(t, "server", c.Conns[0].Server, conn.ServerBytes)
+}
+
+// Thousands of connections share one temporary file: a file per direction
+// would run out of file descriptors. Their segments interleave, so each
+// direction's bytes lie in many runs of the file.
+func TestManyConnectionsOneFile(t *testing.T) {
+	const n = 3000
+	var conns []*pcapsynth.Conn
+	for i := range n {
+		cl := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 40000)
+		conns = append(conns, &pcapsynth.Conn{Client: cl, Server: server1, ClientBytes: pattern(3000, i), ServerBytes: pattern(2000, i+1)})
+	}
+	dir := t.TempDir()
+	c := capture(t, pcapsynth.PCAP, pcapread.Options{TempDir: dir}, conns...)
+	if len(c.Conns) != n {
+		t.Fatalf("%d connections, want %d", len(c.Conns), n)
+	}
+	for i, cn := range c.Conns {
+		checkConn(t, cn, conns[i].Client, server1, conns[i].ClientBytes, conns[i].ServerBytes)
+	}
+	files, err := os.ReadDir(dir)
+	if err != nil || len(files) != 1 {
+		t.Errorf("%d temporary files (%v), want 1", len(files), err)
+	}
 }
