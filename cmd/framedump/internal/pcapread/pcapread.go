@@ -235,7 +235,8 @@ func (a *assembly) run(src packetSource, linkType func(gopacket.CaptureInfo) (la
 		}
 		pkt := gopacket.NewPacket(data, lt, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
 		tcp, ok := pkt.TransportLayer().(*layers.TCP)
-		if !ok || pkt.NetworkLayer() == nil {
+		if !ok || pkt.NetworkLayer() == nil || pkt.ErrorLayer() != nil {
+			// Not TCP, or a packet too mangled to place in a stream.
 			continue
 		}
 		if a.opts.Port != 0 && uint16(tcp.SrcPort) != a.opts.Port && uint16(tcp.DstPort) != a.opts.Port {

@@ -286,3 +286,28 @@ func TestManyConnectionsOneFile(t *testing.T) {
 		t.Errorf("%d temporary files (%v), want 1", len(files), err)
 	}
 }
+
+// A packet whose TCP header is cut short (found by FuzzRead: it crashed
+// Read) is skipped; the connection around it is read as usual.
+func TestMangledPacket(t *testing.T) {
+	conn := &pcapsynth.Conn{Client: client1, Server: server1, ClientBytes: pattern(100, 15), ServerBytes: pattern(100, 16)}
+	packets, err := conn.Packets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ethernet, IPv4, then 10 of the TCP header's 20 bytes.
+	cut := bytes.Clone(packets[3][:14+20+10])
+	var buf bytes.Buffer
+	if err := pcapsynth.Write(&buf, pcapsynth.PCAP, append([][]byte{cut}, packets...)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := pcapread.Read(&buf, pcapread.Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if len(c.Conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(c.Conns))
+	}
+	checkConn(t, c.Conns[0], client1, server1, conn.ClientBytes, conn.ServerBytes)
+}
