@@ -23,10 +23,9 @@
 // so memory holds only what reassembly has not yet delivered and, per
 // direction, 16 bytes for each run of its bytes in the file (one run for
 // a bulk transfer; one per segment at worst, when many connections
-// interleave). Reassembly
-// buffers segments that arrive ahead of a hole; it holds at most about
-// 15 MiB per connection, past which it gives up waiting and the hole
-// becomes a gap.
+// interleave). Reassembly buffers segments that arrive ahead of a hole; it
+// holds at most about 15 MiB per connection, past which it gives up
+// waiting and the hole becomes a gap.
 package pcapread
 
 import (
