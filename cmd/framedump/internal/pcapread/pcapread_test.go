@@ -311,3 +311,22 @@ func TestMangledPacket(t *testing.T) {
 	}
 	checkConn(t, c.Conns[0], client1, server1, conn.ClientBytes, conn.ServerBytes)
 }
+
+// Reassembly holds at most about 15 MiB waiting for a missing segment;
+// past that the hole is a gap even if the segment comes later. Without
+// the bound, a capture with an early hole would be held in memory whole.
+func TestPendingBound(t *testing.T) {
+	const total = 24 << 20
+	cb := pattern(total, 17)
+	segs := []pcapsynth.Segment{{Offset: 0, Len: 1000}}
+	for off := 2000; off < total; off += 60000 {
+		segs = append(segs, pcapsynth.Segment{Offset: off, Len: min(60000, total-off)})
+	}
+	segs = append(segs, pcapsynth.Segment{Offset: 1000, Len: 1000}) // far too late
+	conn := &pcapsynth.Conn{Client: client1, Server: server1, ClientBytes: cb, Segments: segs}
+	c := capture(t, pcapsynth.PCAP, pcapread.Options{}, conn)
+	gap := c.Conns[0].Client.Gap()
+	if gap == nil || gap.Offset != 1000 || gap.Missing != 1000 {
+		t.Fatalf("gap %v, want 1000 bytes missing at 1000", gap)
+	}
+}
