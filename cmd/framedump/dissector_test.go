@@ -143,6 +143,11 @@ func TestDissectorErrors(t *testing.T) {
 	}
 	inOrder := dissectByPort(t, file, serverPort)
 	outOfOrder := dissectByPort(t, file, serverPort, "-o", "tcp.reassemble_out_of_order:TRUE")
+	// Decode As instead of the port preference: the same.
+	decodeAs := dissectByPort(t, file, 0, "-d", fmt.Sprintf("tcp.port==%d,framerpc", serverPort))
+	if fmt.Sprint(decodeAs) != fmt.Sprint(inOrder) {
+		t.Errorf("with Decode As:\n%v\nwith the port preference:\n%v", decodeAs, inOrder)
+	}
 	for i, c := range dissectCases {
 		items := inOrder[40000+i]
 		if c.ooo {

@@ -53,7 +53,8 @@ func needTools(t *testing.T) {
 // packetLayers is one packet of tshark's JSON output.
 type packetLayers map[string]json.RawMessage
 
-// tshark runs tshark with the dissector on file, framerpc on port, and
+// tshark runs tshark with the dissector on file, framerpc on port (0: none
+// set; extra says how to find it), and
 // returns the layers named in layers (as -J takes them) of every packet
 // the display filter selects ("": every packet). extra are more tshark
 // options.
@@ -68,8 +69,10 @@ func tshark(t *testing.T, file string, port int, filter, layers string, extra ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-r", file, "-X", "lua_script:" + lua, "-o", fmt.Sprintf("framerpc.tcp_port:%d", port),
-		"-T", "json", "--no-duplicate-keys", "-J", layers}
+	args := []string{"-r", file, "-X", "lua_script:" + lua, "-T", "json", "--no-duplicate-keys", "-J", layers}
+	if port != 0 {
+		args = append(args, "-o", fmt.Sprintf("framerpc.tcp_port:%d", port))
+	}
 	if filter != "" {
 		args = append(args, "-Y", filter)
 	}
