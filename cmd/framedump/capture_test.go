@@ -323,6 +323,11 @@ func tsharkFrames(t *testing.T, file string, port uint16, extra ...string) (clie
 				Offset: jnum(t, it, "framerpc.offset"), Type: byte(jnum(t, it, "framerpc.type")),
 				Final: byte(jnum(t, it, "framerpc.final")), Length: uint32(jnum(t, it, "framerpc.length")),
 			}
+			// A long payload is not copied into the tree whole: at
+			// most its first 64 bytes, "aa:bb:..." in tshark's JSON.
+			if p := jstr(t, it, "framerpc.payload"); f.Length > 512 && len(p) > 64*3 {
+				t.Errorf("frame at %d: %d bytes of its %d-byte payload in the tree", f.Offset, (len(p)+1)/3, f.Length)
+			}
 			for _, k := range []string{"framerpc.header", "framerpc.trailer"} {
 				if sub := subtree(t, it, k); sub != nil {
 					f.Endpoint = jstr(t, sub, "framerpc.endpoint")

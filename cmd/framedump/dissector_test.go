@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/framerpc/framerpc/cmd/framedump/internal/pcapsynth"
@@ -37,6 +38,36 @@ type item struct {
 	ErrOffset   int64
 	Endpoint    string
 	Gap         int64
+	// expert is the expert info's field and message (not compared with
+	// the cases' want: checkExpert checks it against the rest).
+	expert, expertMsg string
+}
+
+func (x item) String() string {
+	return fmt.Sprintf("{Offset:%d Type:%s Class:%s Rule:%s ErrOffset:%d Endpoint:%s Gap:%d}", x.Offset, x.Type, x.Class, x.Rule, x.ErrOffset, x.Endpoint, x.Gap)
+}
+
+// checkExpert checks that an item's expert info is the one for its class,
+// and that an error's message says the class, offset and rule as
+// framedump's error lines do.
+func checkExpert(t *testing.T, name string, x item) {
+	t.Helper()
+	want := ""
+	switch {
+	case x.Gap != 0:
+		want = "framerpc.capture_gap"
+	case x.Class == "undecoded":
+		want = "framerpc.after_error"
+	case x.Class != "":
+		want = "framerpc." + strings.ReplaceAll(x.Class, "-", "_")
+		prefix := fmt.Sprintf("%s at offset %d (0x%x) [%s]: ", x.Class, x.ErrOffset, x.ErrOffset, x.Rule)
+		if !strings.HasPrefix(x.expertMsg, prefix) {
+			t.Errorf("%s: expert message %q, want it to start with %q", name, x.expertMsg, prefix)
+		}
+	}
+	if x.expert != want {
+		t.Errorf("%s: item %v has expert info %q, want %q", name, x, x.expert, want)
+	}
 }
 
 type dissectCase struct {
@@ -156,6 +187,9 @@ func TestDissectorErrors(t *testing.T) {
 		if fmt.Sprint(items) != fmt.Sprint(c.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", c.name, items, c.want)
 		}
+		for _, x := range items {
+			checkExpert(t, c.name, x)
+		}
 	}
 }
 
@@ -178,6 +212,18 @@ func dissectByPort(t *testing.T, file string, port int, extra ...string) map[int
 				x.Class = "undecoded"
 			}
 			x.Endpoint = jstr(t, subtree(t, it, "framerpc.header"), "framerpc.endpoint")
+			if raw, ok := it["_ws.expert"]; ok {
+				var e map[string]json.RawMessage
+				if err := json.Unmarshal(raw, &e); err != nil {
+					t.Fatalf("_ws.expert: %v", err)
+				}
+				for k := range e {
+					if strings.HasPrefix(k, "framerpc.") {
+						x.expert = k
+					}
+				}
+				x.expertMsg = jstr(t, e, "_ws.expert.message")
+			}
 			res[src] = append(res[src], x)
 		}
 	}
