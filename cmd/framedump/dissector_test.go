@@ -134,6 +134,12 @@ var dissectCases = []dissectCase{
 		segs: []pcapsynth.Segment{{Offset: 0, Len: 1000}, {Offset: 2000, Len: 1000}, {Offset: 1000, Len: 1000},
 			{Offset: 1000, Len: 1000}, {Offset: 2500, Len: 590}}, ooo: true,
 		want: []item{{Offset: 0, Type: "0x01", Endpoint: "Ping"}, {Offset: 78, Type: "0x02"}, {Offset: 3084, Type: "0x02"}}},
+	// Complete frames and the start of a frame that the next segments
+	// finish, in one segment: on a second pass (the GUI, tshark -2) TCP
+	// hands the segment over again, incomplete frame included.
+	{name: "frames, then the start of a long one", stream: cat(fr(1, 1, ping), fr(2, 1, make([]byte, 3000)), fr(2, 1, nil)),
+		segs: []pcapsynth.Segment{{Offset: 0, Len: 1000}, {Offset: 1000, Len: 1000}, {Offset: 2000, Len: 1090}},
+		want: []item{{Offset: 0, Type: "0x01", Endpoint: "Ping"}, {Offset: 78, Type: "0x02"}, {Offset: 3084, Type: "0x02"}}},
 	// A capture that starts after the handshake: offsets count from the
 	// first captured byte.
 	{name: "no handshake", stream: cat(fr(1, 1, ping), fr(2, 1, []byte("{}\n"))), noSYN: true,
@@ -174,6 +180,10 @@ func TestDissectorErrors(t *testing.T) {
 	}
 	inOrder := dissectByPort(t, file, serverPort)
 	outOfOrder := dissectByPort(t, file, serverPort, "-o", "tcp.reassemble_out_of_order:TRUE")
+	// Two passes: the second shows what the first recorded.
+	if twoPass := dissectByPort(t, file, serverPort, "-2"); fmt.Sprint(twoPass) != fmt.Sprint(inOrder) {
+		t.Errorf("with -2:\n%v\nin one pass:\n%v", twoPass, inOrder)
+	}
 	// Decode As instead of the port preference: the same.
 	decodeAs := dissectByPort(t, file, 0, "-d", fmt.Sprintf("tcp.port==%d,framerpc", serverPort))
 	if fmt.Sprint(decodeAs) != fmt.Sprint(inOrder) {

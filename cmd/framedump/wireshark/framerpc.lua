@@ -503,6 +503,20 @@ local function check_header(rec, d, off)
 	return false
 end
 
+-- incomplete returns how many more bytes the frame at pos of tvb needs,
+-- or nil if it is complete (or its header is invalid, which needs no more).
+local function incomplete(tvb, pos)
+	local avail = tvb:len() - pos
+	if avail < FRAME_HEADER then
+		return DESEGMENT_ONE_MORE_SEGMENT
+	end
+	local t, len = tvb(pos, 1):uint(), tvb(pos + 2, 4):le_uint()
+	if t ~= T_RST and len <= MAX_PAYLOAD and avail < FRAME_HEADER + len then
+		return FRAME_HEADER + len - avail
+	end
+	return nil
+end
+
 -- decode_frame computes the record of the frame at pos of tvb, on the
 -- first pass. It returns nil and the number of bytes still needed when the
 -- frame is not complete in tvb.
@@ -703,8 +717,17 @@ function proto.dissector(tvb, pinfo, tree)
 		local rec = records[key]
 		if not rec then
 			if pinfo.visited then
-				-- Not reassembled the same way as on the first pass: nothing
-				-- trustworthy to show.
+				-- A frame that does not end in this tvb got no record on
+				-- the first pass either: ask TCP for the rest again, as
+				-- then.
+				local need = incomplete(tvb, pos)
+				if need then
+					pinfo.desegment_offset = pos
+					pinfo.desegment_len = need
+					return total
+				end
+				-- Not reassembled the same way as on the first pass:
+				-- nothing trustworthy to show.
 				local item = tree:add(proto, tvb(pos))
 				item:add_proto_expert_info(ex.missed)
 				return total
