@@ -610,9 +610,9 @@ end
 
 local function summary(rec)
 	if rec.gap then
-		return "capture misses " .. rec.gap .. " bytes at offset " .. rec.offset
+		return "@" .. rec.offset .. " capture misses " .. rec.gap .. " bytes"
 	elseif rec.undecoded then
-		return "not decoded (after an error)"
+		return "@" .. rec.offset .. " not decoded (after an error)"
 	end
 	-- The offset first, as framedump prints it, to match the two up.
 	local s = "@" .. rec.offset .. " " .. (type_names[rec.type] or string.format("type 0x%02x", rec.type))
@@ -703,8 +703,6 @@ local function render(rec, tvb, pos, tree)
 	end
 end
 
-local info_packet = -1
-
 function proto.dissector(tvb, pinfo, tree)
 	local d
 	local pos, total = 0, tvb:len()
@@ -748,11 +746,12 @@ function proto.dissector(tvb, pinfo, tree)
 			records[key] = rec
 		end
 		pinfo.cols.protocol = "framerpc"
-		if info_packet ~= pinfo.number then
-			info_packet = pinfo.number
-			pinfo.cols.info:set(summary(rec))
-		else
+		-- One packet may hold several frames, over several calls; each
+		-- summary starts with "@", which tells ours from TCP's text.
+		if tostring(pinfo.cols.info):sub(1, 1) == "@" then
 			pinfo.cols.info:append(" | " .. summary(rec))
+		else
+			pinfo.cols.info:set(summary(rec))
 		end
 		render(rec, tvb, pos, tree)
 		pos = pos + rec.size
