@@ -64,7 +64,8 @@ func (t Type) messageLimit() int64 {
 // FrameHeader is a decoded frame header.
 type FrameHeader struct {
 	Type Type
-	// Final is the no-more-frames flag: this frame ends its message.
+	// Final is the final flag: this frame ends its message. (The original
+	// called it no-more-frames.)
 	Final bool
 	// Length is the payload length. For an RST it is what the peer declared;
 	// no payload is read for an RST whatever it says [FRAME-8].
@@ -81,7 +82,10 @@ func (h FrameHeader) Canonical() bool {
 	return h.Type != TypeRST || h == canonicalRST
 }
 
-// AppendHeader appends the 6-byte encoding of h to b.
+// AppendHeader appends the 6-byte encoding of h to b, whatever its fields
+// say. It is a low-level call for tools that build streams frame by frame
+// (test vectors, conformance tests); a Writer encodes the frames it sends
+// itself.
 func (h FrameHeader) AppendHeader(b []byte) []byte {
 	var flag byte
 	if h.Final {
@@ -105,7 +109,8 @@ func (h FrameHeader) String() string {
 }
 
 // ParseFrameHeader decodes and validates a 6-byte frame header found at
-// stream offset off. The checks run in the order the spec fixes [FRAME-9]:
+// stream offset off. It is a low-level call for tools that decode frame
+// headers on their own; a Reader uses it for every frame. The checks run in the order the spec fixes [FRAME-9]:
 // an RST is accepted whatever its other fields say [FRAME-8]; otherwise the
 // type [FRAME-2], then the flag [FRAME-3], then the length [FRAME-4]. The
 // error, if any, is a *ProtocolError whose Offset is that of the offending
@@ -122,7 +127,7 @@ func ParseFrameHeader(b []byte, off int64) (FrameHeader, error) {
 	}
 	if b[1] > 1 {
 		return FrameHeader{}, &ProtocolError{Class: ClassBadFlag, Rule: "FRAME-3", Offset: off + 1,
-			Detail: fmt.Sprintf("no-more-frames byte 0x%02x", b[1])}
+			Detail: fmt.Sprintf("final byte 0x%02x", b[1])}
 	}
 	if h.Length > MaxPayload {
 		return FrameHeader{}, &ProtocolError{Class: ClassFrameTooLarge, Rule: "FRAME-4", Offset: off + 2,

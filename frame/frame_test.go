@@ -114,7 +114,8 @@ func TestHugeLengthAllocatesNothing(t *testing.T) {
 	for range runs {
 		src.Reset(in)
 		*r = Reader{src: src, buf: r.buf}
-		if _, err := r.ReadHeader(); !errors.Is(err, ErrFrameTooLarge) {
+		var pe *ProtocolError
+		if _, err := r.ReadHeader(); !errors.As(err, &pe) || pe.Class != ClassFrameTooLarge {
 			t.Fatal(err)
 		}
 	}
@@ -247,7 +248,7 @@ func TestZeroLengthFrameNeedsNoFurtherRead(t *testing.T) {
 	}
 }
 
-func TestOneWritePerFrameOneReadPerSmallFrame(t *testing.T) {
+func TestSmallFrameOneWriteOneRead(t *testing.T) {
 	// [FRAME-11] a small message costs one write and one read.
 	var cw countingWriter
 	w := NewWriter(&cw)

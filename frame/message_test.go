@@ -178,15 +178,15 @@ func TestControlMessageLimitExact(t *testing.T) {
 			t.Fatalf("%v: 4096-byte message is not one final frame: % x", typ, buf.Bytes()[:HeaderSize])
 		}
 		buf.Reset()
-		if err := w.WriteMessage(typ, pattern(4097, 1)); !errors.Is(err, ErrMessageTooLarge) {
+		if err := w.WriteMessage(typ, pattern(4097, 1)); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("%v: 4097 bytes: %v", typ, err)
 		}
 		m, _ := w.NewMessage(typ)
 		_, _ = m.Write(pattern(4000, 1))
-		if _, err := m.ReadFrom(bytes.NewReader(make([]byte, 97))); !errors.Is(err, ErrMessageTooLarge) {
+		if _, err := m.ReadFrom(bytes.NewReader(make([]byte, 97))); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("%v: ReadFrom past the limit: %v", typ, err)
 		}
-		if err := m.Close(); !errors.Is(err, ErrMessageTooLarge) {
+		if err := m.Close(); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("%v: Close after refusal: %v", typ, err)
 		}
 		if buf.Len() != 0 {
@@ -280,16 +280,16 @@ func TestWriterRefusesBeforeWriting(t *testing.T) {
 	// [FRAME-4] [FRAME-2] a bad frame is refused with nothing written.
 	var cw countingWriter
 	w := NewWriter(&cw)
-	if err := w.WriteFrame(TypeData, true, make([]byte, MaxPayload+1)); !errors.Is(err, ErrFrameTooLarge) {
+	if err := w.WriteFrame(TypeData, true, make([]byte, MaxPayload+1)); !errors.Is(err, ErrInvalid) {
 		t.Fatal(err)
 	}
-	if err := w.WriteFrame(Type(9), true, nil); !errors.Is(err, ErrUnknownType) {
+	if err := w.WriteFrame(Type(9), true, nil); !errors.Is(err, ErrInvalid) {
 		t.Fatal(err)
 	}
-	if err := w.WriteFrame(TypeRST, true, nil); !errors.Is(err, ErrUnknownType) {
+	if err := w.WriteFrame(TypeRST, true, nil); !errors.Is(err, ErrInvalid) {
 		t.Fatal(err)
 	}
-	if _, err := w.NewMessage(TypeRST); !errors.Is(err, ErrUnknownType) {
+	if _, err := w.NewMessage(TypeRST); !errors.Is(err, ErrInvalid) {
 		t.Fatal(err)
 	}
 	if cw.writes != 0 {

@@ -109,7 +109,10 @@ func (r *Reader) transportErr(err error, off int64, where string) error {
 }
 
 // ReadHeader reads and validates the next frame header, first skipping
-// whatever is left of the previous frame's payload. At a frame boundary, a
+// whatever is left of the previous frame's payload. It is a low-level call,
+// for tools that must see every frame (conformance tests, capture
+// decoders): it checks the frame rules of section 3 but none of section 4,
+// which NextMessage applies. At a frame boundary, a
 // stream that ends cleanly gives io.EOF. For an RST it returns the header
 // with a nil error and no payload, and every later call reports the reset
 // [FRAME-8].
@@ -151,7 +154,9 @@ func (r *Reader) ReadHeader() (FrameHeader, error) {
 	return h, nil
 }
 
-// ReadPayload reads from the current frame's payload; io.EOF marks its end.
+// ReadPayload reads from the payload of the frame ReadHeader returned;
+// io.EOF marks its end. It is a low-level call, the companion of
+// ReadHeader.
 func (r *Reader) ReadPayload(p []byte) (int, error) {
 	if r.left == 0 {
 		return 0, io.EOF
@@ -270,7 +275,7 @@ func (r *Reader) writePayload(w io.Writer, n int64) (int64, error) {
 // next call to NextMessage.
 func (r *Reader) NextMessage(want Type) (*MessageReader, error) {
 	if !want.IsMessage() {
-		return nil, fmt.Errorf("frame: NextMessage(%v): %w", want, ErrUnknownType)
+		return nil, fmt.Errorf("frame: NextMessage(%v): %w", want, ErrInvalid)
 	}
 	m := &r.msg
 	if m.rd != nil && !m.done && m.err == nil {
@@ -307,7 +312,9 @@ func (m *MessageReader) Type() Type { return m.typ }
 // Offset is the stream offset of the message's first frame.
 func (m *MessageReader) Offset() int64 { return m.startOff }
 
-// Done reports whether the whole message has been consumed.
+// Done reports whether the whole message, its final frame included, has
+// been consumed. Conformance tests use it to check that the end of a body
+// is the end of its message.
 func (m *MessageReader) Done() bool { return m.done }
 
 func (m *MessageReader) nextFrame(first bool) error {

@@ -3,7 +3,6 @@ package frame
 import (
 	"fmt"
 	"io"
-	"net"
 )
 
 // vectorThreshold is the payload size from which a frame is written as two
@@ -14,17 +13,19 @@ const vectorThreshold = 32 << 10
 // minStage is the first staging buffer a streaming message gets.
 const minStage = 4 << 10
 
-// Writer encodes frames and messages onto a byte stream. Each frame goes out
-// in one Write call on the transport (one writev on a net.Conn for a large
-// payload). A failed write is sticky: the stream's state is unknown after it.
+// Writer encodes frames and messages onto a byte stream. A small frame goes
+// out in one Write call on the transport; a large one as a vectored write
+// of its header and payload, which is one writev on a net.Conn and two
+// Write calls on other writers [FRAME-11]. NewBufferedWriter gathers frames
+// into fewer writes still. A failed write is sticky: the stream's state is
+// unknown after it.
 type Writer struct {
 	dst io.Writer
 	// stage holds a frame header followed by staged payload; it grows to
 	// what is sent, never beyond HeaderSize+MaxPayload, and is reused.
 	stage []byte
 	hdr   [HeaderSize]byte
-	vec   net.Buffers
-	arr   [2][]byte
+	vec   vectored
 	err   error
 	msg   MessageWriter
 }
@@ -37,15 +38,18 @@ func NewWriter(dst io.Writer) *Writer {
 // Err returns the sticky error, if any.
 func (w *Writer) Err() error { return w.err }
 
-// WriteFrame writes one frame. It checks the frame before writing anything:
-// a message type (Header, Data, Trailer) and a payload of at most
-// MaxPayload bytes; an RST goes through WriteRST.
+// WriteFrame writes one frame. It is a low-level call, for tools that must
+// produce frames the message writer would not (any split of a body,
+// [MSG-2]): it checks the frame rules (a message type, a payload of at
+// most MaxPayload bytes) before writing anything, but keeping the frames
+// of a message together and its final flag right is the caller's job. An
+// RST goes through WriteRST.
 func (w *Writer) WriteFrame(t Type, final bool, payload []byte) error {
 	if !t.IsMessage() {
-		return fmt.Errorf("frame: writing a frame of type %v: %w", t, ErrUnknownType)
+		return fmt.Errorf("frame: writing a frame of type %v: %w", t, ErrInvalid)
 	}
 	if len(payload) > MaxPayload {
-		return fmt.Errorf("frame: writing a %d-byte payload: %w", len(payload), ErrFrameTooLarge)
+		return fmt.Errorf("frame: writing a %d-byte payload: %w", len(payload), ErrInvalid)
 	}
 	if w.msg.open {
 		return fmt.Errorf("frame: writing a frame: %w", ErrMessageOpen)
@@ -60,14 +64,10 @@ func (w *Writer) writeFrame(h FrameHeader, payload []byte) error {
 	var err error
 	if len(payload) >= vectorThreshold {
 		h.put(w.hdr[:])
-		w.arr = [2][]byte{w.hdr[:], payload}
-		w.vec = w.arr[:]
-		if _, werr := w.vec.WriteTo(w.dst); werr != nil {
+		if werr := w.vec.write(w.dst, w.hdr[:], payload); werr != nil {
 			w.err = fmt.Errorf("frame: writing to the transport: %w", werr)
 			err = w.err
 		}
-		// Drop the reference to the caller's payload.
-		w.arr = [2][]byte{}
 	} else {
 		w.grow(len(payload))
 		h.put(w.stage)
@@ -132,7 +132,7 @@ func (w *Writer) WriteMessage(t Type, body []byte) error {
 // reused for the next message; the previous one must be closed first.
 func (w *Writer) NewMessage(t Type) (*MessageWriter, error) {
 	if !t.IsMessage() {
-		return nil, fmt.Errorf("frame: starting a message of type %v: %w", t, ErrUnknownType)
+		return nil, fmt.Errorf("frame: starting a message of type %v: %w", t, ErrInvalid)
 	}
 	if w.msg.open {
 		return nil, fmt.Errorf("frame: starting a %v message: %w", t, ErrMessageOpen)
@@ -145,7 +145,7 @@ func (w *Writer) NewMessage(t Type) (*MessageWriter, error) {
 }
 
 // MessageWriter writes one message. It stages the body and sends a frame
-// with no-more-frames = 0 each time MaxPayload bytes are staged; Close sends
+// with final 00 each time MaxPayload bytes are staged; Close sends
 // the rest, possibly nothing, as the final frame. This is byte for byte the
 // original's split [MSG-3]. A Header or Trailer message larger than
 // MaxControlMessage is refused before anything is written [MSG-7].
@@ -170,7 +170,7 @@ func (m *MessageWriter) check(n int) error {
 		// Nothing of a control message has been sent yet: it fits one
 		// frame and leaves only at Close. Refusing it keeps the stream
 		// at a message boundary.
-		m.err = fmt.Errorf("frame: %v message of %d bytes, limit %d: %w", m.typ, m.total+int64(n), m.limit, ErrMessageTooLarge)
+		m.err = fmt.Errorf("frame: %v message of %d bytes, limit %d: %w", m.typ, m.total+int64(n), m.limit, ErrInvalid)
 		m.abandon()
 		return m.err
 	}
@@ -290,6 +290,3 @@ func (m *MessageWriter) Close() error {
 	m.abandon()
 	return err
 }
-
-// Len is the number of body bytes accepted so far.
-func (m *MessageWriter) Len() int64 { return m.total }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -309,5 +310,45 @@ func TestLocalClose(t *testing.T) {
 	cancel()
 	if err := local.New(newServer(t, nil), nil).Call(ctx, "Echo", &Msg{}, &out); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// countingCodec wraps rpc.StdJSON and counts its calls.
+type countingCodec struct{ marshal, unmarshal atomic.Int64 }
+
+func (c *countingCodec) MarshalAppend(dst []byte, v any) ([]byte, error) {
+	c.marshal.Add(1)
+	return rpc.StdJSON.MarshalAppend(dst, v)
+}
+
+func (c *countingCodec) Unmarshal(data []byte, v any) error {
+	c.unmarshal.Add(1)
+	return rpc.StdJSON.Unmarshal(data, v)
+}
+
+// The local client's codec encodes requests and decodes replies; the
+// server's codec takes the other half, as over a connection. Direct mode
+// uses neither.
+func TestCodec(t *testing.T) {
+	sc, lc := &countingCodec{}, &countingCodec{}
+	s := newServer(t, &rpc.ServerOptions{Codec: sc})
+	c := local.New(s, &local.Options{Codec: lc})
+	ctx := context.Background()
+	var out Msg
+	if err := c.Call(ctx, "Echo", &Msg{Text: "a"}, &out); err != nil || out.N != 1 {
+		t.Fatalf("%v %+v", err, out)
+	}
+	if err := c.Call(ctx, "PushMeta", rpc.Push{Meta: &Msg{Text: "m"}, Body: strings.NewReader("b")}, &out); err != nil || out.Text != "m:b" {
+		t.Fatalf("%v %+v", err, out)
+	}
+	if l, s := [2]int64{lc.marshal.Load(), lc.unmarshal.Load()}, [2]int64{sc.marshal.Load(), sc.unmarshal.Load()}; l != [2]int64{2, 2} || s != [2]int64{2, 2} {
+		t.Fatalf("local codec marshal/unmarshal %v, server codec %v, want 2/2 each", l, s)
+	}
+	d := local.New(s, &local.Options{Codec: lc, Direct: true})
+	if err := d.Call(ctx, "Echo", &Msg{Text: "a"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if lc.marshal.Load() != 2 || sc.unmarshal.Load() != 2 {
+		t.Fatal("direct mode went through a codec")
 	}
 }

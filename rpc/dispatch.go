@@ -3,72 +3,61 @@ package rpc
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"reflect"
-	"slices"
 )
 
-// Request is one call handed to Server.Invoke without a connection: the
-// entry point of package local. Serve builds the same thing from the wire,
-// so a call has one outcome whichever way it arrives.
-type Request struct {
-	Endpoint string
-	// DataType and Accept are the request's and the expected reply's body
+// request is one call as the dispatcher takes it, read from a connection
+// or built in-process (package local): a call has one outcome whichever
+// way it arrives.
+type request struct {
+	endpoint string
+	// dt and accept are the request's and the expected reply's body
 	// kinds, as a request header carries them.
-	DataType DataType
-	Accept   DataType
-	// JSON is the encoded JSON part of the request (DataJSON,
-	// DataMultipart), as json.Encoder writes it.
-	JSON []byte
-	// Value, if not nil, replaces JSON: it must be a pointer of exactly the
-	// handler's request type and is passed to the handler as is.
-	Value any
-	// Body is the octets part (DataOctets, DataMultipart).
-	Body io.Reader
-	// ReplyValue, if true, asks for the handler's JSON reply as a value in
-	// Result.Value instead of its encoding in Result.JSON.
-	ReplyValue bool
-
-	// enc and dec, on a connection, encode the reply and decode the
-	// request, reused from call to call.
-	enc *replyEncoder
-	dec *bodyDecoder
+	dt, accept dataType
+	// json is the encoded JSON part of the request (dataJSON,
+	// dataMultipart).
+	json []byte
+	// value, if not nil, replaces json: it must be a pointer of exactly
+	// the handler's request type and is passed to the handler as is
+	// (local's direct mode).
+	value any
+	// body is the octets part (dataOctets, dataMultipart).
+	body io.Reader
+	// replyValue asks for the handler's JSON reply as a value in
+	// result.value instead of its encoding in result.json.
+	replyValue bool
+	// codec decodes json and encodes the reply; buf is where the reply
+	// is encoded, reused from call to call on a connection.
+	codec JSONCodec
+	buf   []byte
 }
 
-// replyEncoder is a connection's reusable JSON encoder for replies.
-type replyEncoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
+// result is the outcome of a dispatched call.
+type result struct {
+	status  Status
+	message string
+	// dt is the reply's body kind: the request's accept when status is
+	// OK, dataNone otherwise.
+	dt    dataType
+	json  []byte
+	value any
+	// body is the reply stream exactly as the handler set it.
+	body io.Reader
 }
 
-func newReplyEncoder() *replyEncoder {
-	e := &replyEncoder{}
-	e.enc = json.NewEncoder(&e.buf)
-	return e
+func failResult(s Status, format string, args ...any) *result {
+	return &result{status: s, message: fmt.Sprintf(format, args...), dt: dataNone}
 }
 
-// Result is the outcome of Invoke.
-type Result struct {
-	Status  Status
-	Message string
-	// DataType is the reply's body kind: the request's Accept when Status is
-	// OK, DataNone otherwise.
-	DataType DataType
-	JSON     []byte
-	Value    any
-	// Body is the reply stream exactly as the handler set it.
-	Body io.Reader
-}
-
-func failResult(s Status, format string, args ...any) *Result {
-	return &Result{Status: s, Message: fmt.Sprintf(format, args...), DataType: DataNone}
+func tooLargeRequest(limit int64) *result {
+	return failResult(StatusRequestError, "request body longer than the %d-byte JSON limit", limit)
 }
 
 // route finds the endpoint and checks the body kinds [RPC-13]. A nil handler
 // comes with the RequestError result to send.
-func (s *Server) route(endpoint string, dt, accept DataType) (*handler, *Result) {
+func (s *Server) route(endpoint string, dt, accept dataType) (*handler, *result) {
 	h := (*s.table.Load())[endpoint]
 	if h == nil {
 		return nil, failResult(StatusRequestError, "unknown endpoint %q", endpoint)
@@ -82,118 +71,137 @@ func (s *Server) route(endpoint string, dt, accept DataType) (*handler, *Result)
 	return h, nil
 }
 
-func tooLargeRequest(limit int64) *Result {
-	return failResult(StatusRequestError, "request body longer than the %d-byte JSON limit", limit)
-}
-
-// Invoke runs one call in-process, with every check and outcome of a call
-// over a connection except the wire itself: unknown endpoints, mismatched
-// body kinds, the JSON limit, decoding errors, handler errors and panics
-// give the same status and message as Serve would send.
-func (s *Server) Invoke(ctx context.Context, req *Request) *Result {
-	h, res := s.route(req.Endpoint, req.DataType, req.Accept)
-	if res == nil && req.Value == nil && h.in.HasJSON() && int64(len(req.JSON)) > s.opts.MaxJSON {
-		res = tooLargeRequest(s.opts.MaxJSON)
+// call decodes the request, runs the handler and encodes its reply
+// [RPC-19]. It is the one place where a handler is called, by reflection;
+// with registration (register.go), this file is where reflection lives.
+func (s *Server) call(ctx context.Context, h *handler, req *request) (res result) {
+	var buf [5]reflect.Value
+	args, fail := h.args(buf[:0], ctx, req)
+	if fail != nil {
+		return *fail
 	}
-	if res == nil {
-		r := s.call(ctx, h, req)
-		res = &r
+	args, out := h.outputs(args)
+	defer func() {
+		if v := recover(); v != nil {
+			s.logf("rpc: handler %q panicked: %v", h.name, v)
+			out.closeBody()
+			res = *failResult(StatusServerError, "handler %q panicked: %v", h.name, v)
+		}
+	}()
+	if rets := h.fn.Call(args); !rets[0].IsNil() {
+		out.closeBody()
+		st, msg := statusOf(rets[0].Interface().(error))
+		return result{status: st, message: msg, dt: dataNone}
 	}
-	res.Message = clampMessage(res.Message)
-	return res
+	return h.reply(req, out)
 }
 
-// Grants reports whether the server grants the extension ext to a client
-// that asks for it.
-func (s *Server) Grants(ext string) bool {
-	return slices.Contains(s.opts.Extensions, ext) && slices.Contains(supportedExtensions, ext)
-}
-
-// call decodes the request, runs the handler and encodes its reply.
-func (s *Server) call(ctx context.Context, h *handler, req *Request) (res Result) {
-	var args [5]reflect.Value
-	argv := args[:0]
+// args appends the handler's arguments up to the request part to argv, or
+// returns the RequestError result of a request it cannot take.
+func (h *handler) args(argv []reflect.Value, ctx context.Context, req *request) ([]reflect.Value, *result) {
 	if h.hasCtx {
 		argv = append(argv, reflect.ValueOf(ctx))
 	}
 	if h.in.HasJSON() {
-		var in reflect.Value
-		if req.Value != nil {
-			in = reflect.ValueOf(req.Value)
-			if in.Type() != reflect.PointerTo(h.inType) {
-				return *failResult(StatusRequestError, "endpoint %q takes a %v, not a %v", h.name, reflect.PointerTo(h.inType), in.Type())
-			}
-		} else {
-			in = reflect.New(h.inType)
-			if err := req.dec.decode(req.JSON, in.Interface()); err != nil {
-				return *failResult(StatusRequestError, "decoding the request body of %q: %v", h.name, err)
-			}
+		in, fail := h.decodeRequest(req)
+		if fail != nil {
+			return nil, fail
 		}
 		argv = append(argv, in)
 	}
 	if h.in.HasOctets() {
-		body := req.Body
+		body := req.body
 		if body == nil {
 			body = bytes.NewReader(nil)
 		}
 		argv = append(argv, reflect.ValueOf(&body).Elem())
 	}
-	var outJSON, outBody reflect.Value
+	return argv, nil
+}
+
+func (h *handler) decodeRequest(req *request) (reflect.Value, *result) {
+	if req.value != nil {
+		in := reflect.ValueOf(req.value)
+		if in.Type() != reflect.PointerTo(h.inType) {
+			return in, failResult(StatusRequestError, "endpoint %q takes a %v, not a %v", h.name, reflect.PointerTo(h.inType), in.Type())
+		}
+		return in, nil
+	}
+	in := reflect.New(h.inType)
+	if err := req.codec.Unmarshal(req.json, in.Interface()); err != nil {
+		return in, failResult(StatusRequestError, "decoding the request body of %q: %v", h.name, err)
+	}
+	return in, nil
+}
+
+// outputs are the reply parameters a handler fills.
+type outputs struct {
+	json, body reflect.Value
+}
+
+// outputs appends the reply parameters to args.
+func (h *handler) outputs(args []reflect.Value) ([]reflect.Value, outputs) {
+	var o outputs
 	if h.out.HasJSON() {
-		outJSON = reflect.New(h.outType)
-		argv = append(argv, outJSON)
+		o.json = reflect.New(h.outType)
+		args = append(args, o.json)
 	}
 	if h.out.HasOctets() {
-		outBody = reflect.New(typeReader)
-		argv = append(argv, outBody)
+		o.body = reflect.New(typeReader)
+		args = append(args, o.body)
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			s.logf("rpc: handler %q panicked: %v", h.name, v)
-			if outBody.IsValid() {
-				closeSource(outBody.Elem().Interface())
-			}
-			res = *failResult(StatusServerError, "handler %q panicked: %v", h.name, v)
-		}
-	}()
-	rets := h.fn.Call(argv)
-	if !rets[0].IsNil() {
-		err := rets[0].Interface().(error)
-		if outBody.IsValid() {
-			closeSource(outBody.Elem().Interface())
-		}
-		st, msg := statusOf(err)
-		return Result{Status: st, Message: msg, DataType: DataNone}
+	return args, o
+}
+
+// closeBody closes a reply stream the handler set but that will not be
+// sent: the server owns it.
+func (o outputs) closeBody() {
+	if o.body.IsValid() {
+		closeSource(o.body.Elem().Interface())
 	}
-	res = Result{Status: StatusOK, DataType: h.out}
-	if outBody.IsValid() {
-		r, _ := outBody.Elem().Interface().(io.Reader)
+}
+
+// reply turns what a handler that returned nil filled in into the result.
+func (h *handler) reply(req *request, o outputs) result {
+	res := result{status: StatusOK, dt: h.out}
+	if o.body.IsValid() {
+		r, _ := o.body.Elem().Interface().(io.Reader)
 		if r == nil {
 			return *failResult(StatusServerError, "handler %q set no reply stream", h.name)
 		}
-		res.Body = r
+		res.body = r
 	}
-	if outJSON.IsValid() {
-		if req.ReplyValue {
-			res.Value = outJSON.Interface()
-		} else {
-			e := req.enc
-			if e == nil {
-				e = newReplyEncoder()
-			}
-			e.buf.Reset()
-			if err := encodeBody(&e.buf, e.enc, outJSON.Interface()); err != nil {
-				closeSource(res.Body)
-				return *failResult(StatusServerError, "encoding the reply body of %q: %v", h.name, err)
-			}
-			res.JSON = e.buf.Bytes()
-		}
+	if !o.json.IsValid() {
+		return res
 	}
+	if req.replyValue {
+		res.value = o.json.Interface()
+		return res
+	}
+	js, err := req.codec.MarshalAppend(req.buf[:0], o.json.Interface())
+	if err != nil {
+		closeSource(res.body)
+		return *failResult(StatusServerError, "encoding the reply body of %q: %v", h.name, err)
+	}
+	res.json = js
 	return res
 }
 
+// assignReply is direct mode's reply (package local): *target = *value,
+// where value is the reply a handler filled in, if target is a pointer of
+// the same type.
+func assignReply(endpoint string, target, value any) error {
+	t, v := reflect.ValueOf(target), reflect.ValueOf(value)
+	if t.Type() != v.Type() {
+		return fmt.Errorf("%w: reply of %q is a %v, out is a %v (direct mode needs the handler's type)", ErrBadCall, endpoint, v.Type(), t.Type())
+	}
+	t.Elem().Set(v.Elem())
+	return nil
+}
+
 // closeSource closes a reply stream that implements io.Closer: the server
-// owns the stream a handler hands it, and the package documentation promises it.
+// owns the stream a handler hands it, and the package documentation
+// promises it.
 func closeSource(r any) {
 	if c, ok := r.(io.Closer); ok && c != nil {
 		c.Close()

@@ -36,14 +36,11 @@
 //	out *U, body *io.Reader     JSON metadata and an octets body
 //
 // The two-parameter forms without context are the original's. T and U must
-// be encodable as JSON (no channels or funcs). JSON bodies get exactly
-// encoding/json's bytes, values and error texts; plain types (structs of
-// strings, numbers, booleans, slices and pointers) go through a compiled
-// codec (about 3x faster to decode) that declines anything it cannot match
-// exactly. A stream body handed to a handler is valid until the handler
-// returns: the server then discards what the handler left unread (up to
-// ServerOptions.MaxDiscard, after which it resets the connection), so a
-// handler must not keep it or use it as its reply source. A reply source is
+// be encodable as JSON (no channels or funcs). A stream body handed to a
+// handler is valid until the handler returns: the server then discards
+// what the handler left unread (up to ServerOptions.MaxDiscard, after
+// which it resets the connection), so a handler must not keep it or use it
+// as its reply source. A reply source is
 // read after the handler returns and is closed afterwards if it is an
 // io.Closer. The context is cancelled when the connection ends or a forced
 // Shutdown gives up on the call.
@@ -58,21 +55,40 @@
 //
 // Register registers the methods of a value the way net/rpc does: every
 // exported method that has one of the forms above, under "Type.Method".
-// Names starting with "framerpc:" are reserved for the protocol.
+// An endpoint name is non-empty valid UTF-8 [RPC-12]; names starting with
+// "framerpc:" are reserved for the protocol [RPC-24]. Registration refuses
+// other names, and so does Client.Call, so a handler that could never be
+// called is never registered.
 //
 // # Clients
 //
-// Client.Call is safe for concurrent use; calls take turns. A streamed reply
-// is an io.ReadCloser that holds the turn until it has been read to its end
-// or closed; closing it early resets and closes the connection. Cancelling
-// the call's context does the same. See Kinds for how in and out select the
-// body kinds.
+// Client.Call is safe for concurrent use; calls take turns. Its in and out
+// arguments select the body kinds as the handler forms do: an io.Reader
+// in is an octets body, a Push JSON metadata and a stream; an *io.Reader
+// or *io.ReadCloser out receives an octets body, a *Pull metadata and a
+// stream; any other value is JSON. A streamed reply is an io.ReadCloser
+// that holds the turn until it has been read to its end or closed; closing
+// it early resets and closes the connection. Cancelling the call's context
+// does the same.
+//
+// # JSON bodies
+//
+// JSON bodies go through encoding/json by default, with the encoder and
+// decoder state kept per connection: the bytes, values and error texts are
+// json.Encoder's and json.Unmarshal's. ServerOptions.Codec and
+// ClientOptions.Codec put another JSONCodec in its place; the bodies on the
+// wire are then that codec's bytes, which must be JSON [RPC-18]. The RPC
+// header is never the codec's: its bytes are fixed by [RPC-1] and written
+// by this package.
 //
 // # Errors
 //
 // A non-OK reply is an *Error carrying the Status and message (errors.As).
-// ErrReset, ErrClosed and ErrProtocol (which also matches every error of
-// package frame for a violation by the peer) classify connection failures;
-// context errors are passed through, wrapped. Every error says whether the
-// connection survived it: see Client.Call.
+// A violation by the peer matches ErrProtocol and is a *ProtocolError (the
+// classes of section 10, with the rule broken) or a *frame.ProtocolError
+// (section 5); ErrReset and ErrClosed classify the other ends of a
+// connection; context errors are passed through, wrapped. Errors of a call
+// that leave the connection usable have their own sentinels
+// (ErrBodyTooLarge, ErrDecode, ErrStreamFailed, ErrBadCall, ErrUnsupported)
+// or are *Error; Client.Call lists which survive.
 package rpc

@@ -277,7 +277,7 @@ func errorClass(err error) string {
 	var re *rpc.ProtocolError
 	switch {
 	case errors.As(err, &re):
-		return re.Class
+		return re.Class.String()
 	case errors.As(err, &fe):
 		return fe.Class.String()
 	// The rpc package reports a truncated stream or a reset with the

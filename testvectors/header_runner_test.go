@@ -117,7 +117,7 @@ func runHeaderVector(t *testing.T, srv *rpc.Server, tc format.HeaderTest) {
 		var rpcErr *rpc.ProtocolError
 		switch {
 		case errors.As(err, &rpcErr):
-			if rpcErr.Class != tc.ErrorClass {
+			if rpcErr.Class.String() != tc.ErrorClass {
 				t.Fatalf("tcId %d: server reported %s, want %s", tc.TcID, rpcErr.Class, tc.ErrorClass)
 			}
 		case errors.As(err, &frameErr):
@@ -193,7 +193,8 @@ func runHeaderVector(t *testing.T, srv *rpc.Server, tc format.HeaderTest) {
 // TestHeaderEncode is the encode direction of the header group: for every
 // valid header a client can be made to send (DataType and Accept 2 or 3,
 // Error 0, ErrorMessage ""), a real rpc.Client must write exactly the
-// vector's input as its request header [RPC-1] [RPC-2].
+// vector's input as its request header [RPC-1] [RPC-2], except an empty
+// endpoint name, which it refuses to send [RPC-12].
 func TestHeaderEncode(t *testing.T) {
 	f, err := format.Load[format.HeaderTest]("header_decode.json")
 	if err != nil {
@@ -226,6 +227,15 @@ func TestHeaderEncode(t *testing.T) {
 				var out any = &jsOut
 				if h.Accept == 3 {
 					out = &stream
+				}
+				if h.Endpoint == "" {
+					// [RPC-12] An empty name is valid on the wire (the
+					// server answers RequestError) but the client refuses
+					// to send it.
+					if err := c.Call(context.Background(), h.Endpoint, in, out); !errors.Is(err, rpc.ErrBadCall) {
+						t.Fatalf("tcId %d: calling the empty endpoint: %v, want ErrBadCall", tc.TcID, err)
+					}
+					return
 				}
 				done := make(chan error, 1)
 				go func() { done <- c.Call(context.Background(), h.Endpoint, in, out) }()

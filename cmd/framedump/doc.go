@@ -72,6 +72,29 @@
 // streamed through a fixed buffer, never held. -x keeps one frame's capped
 // dump.
 //
+// # Recording: framedump tap
+//
+// framedump tap -listen ADDR -connect ADDR -o PREFIX accepts connections on
+// ADDR (host:port, or unix:/path for a Unix socket), relays each to a new
+// connection to the -connect address, and records connection 1 as
+// PREFIX.client.bin and PREFIX.server.bin, connection N as
+// PREFIX-N.client.bin and PREFIX-N.server.bin, until interrupted.
+//
+// framedump tap -o PREFIX -- CMD ARGS runs CMD and relays framedump's own
+// standard input to CMD's and CMD's standard output to its own, recording
+// both: put it in front of the server command of an ssh pipe
+// (ssh host framedump tap -o /tmp/cap -- prog serve --stdio) to record the
+// session. CMD's standard error is framedump's.
+//
+// With -v, each connection is also decoded live, in the conversation view
+// (-json: NDJSON), on standard output for -listen and on standard error for
+// a command. The tap forwards every byte as soon as it is read and records
+// it afterwards: it changes and delays nothing but the copy, and a live view
+// that falls behind is cut off, never the connection. The end of one side's
+// stream reaches the other as a half-close; a session ends when the server's
+// side ends or either side fails. tap exits 0, or 2 when it cannot listen,
+// cannot write a capture, or the command fails.
+//
 // # Packet captures
 //
 // Most TCP services are debugged from packet captures. Capture the
@@ -151,3 +174,6 @@
 // 2: usage error, a file that cannot be opened, a source that fails to
 // read, or output that cannot be written.
 package main
+
+// The golden files of TestGolden, from the shipped captures.
+//go:generate go test -run ^TestGolden$ -count=1 -update

@@ -60,7 +60,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&opts.JSON, "json", false, "NDJSON output: one object per frame, message, exchange, error and end (framedump.schema.json)")
 	fs.BoolVar(&opts.Hex, "x", false, "hex and ASCII dump of each frame's payload, capped by -xlines")
 	fs.IntVar(&opts.HexLines, "xlines", dump.DefaultHexLines, "with -x, the most lines of 16 bytes dumped per frame; -1: no cap")
-	fs.IntVar(&opts.Width, "width", dump.DefaultWidth, "cut JSON bodies after this many bytes; -1: no cut")
+	fs.IntVar(&opts.Width, "width", dump.DefaultWidth, "cut JSON bodies after this many bytes; -1: no cut (which holds a whole JSON body in memory)")
 	fs.BoolVar(&opts.Sum, "sum", false, "add the SHA-256 of every octets body")
 	fs.StringVar(&side, "side", "", "one direction: decode the stream as the `client`'s or the server's, instead of deciding from its content")
 	fs.StringVar(&client, "client", "", "conversation view: the `file` of what the client sent")

@@ -25,6 +25,11 @@ func TestUsage(t *testing.T) {
 		{[]string{"-width", "0", "-"}, exitUsage, "positive number or -1"},
 		{[]string{"testdata/no-such-file"}, exitUsage, "no such file"},
 		{[]string{"-client", "testdata/no-such-file", "-server", "testdata/no-such-file"}, exitUsage, "no such file"},
+		{[]string{"tap", "-h"}, exitClean, "framedump tap -listen ADDR"},
+		{[]string{"tap", "-listen", "127.0.0.1:0", "-connect", "127.0.0.1:1"}, exitUsage, "-o PREFIX is required"},
+		{[]string{"tap", "-o", "x"}, exitUsage, "-listen and -connect, or -- CMD, are required"},
+		{[]string{"tap", "-o", "x", "-listen", "127.0.0.1:0"}, exitUsage, "-listen and -connect, or -- CMD, are required"},
+		{[]string{"tap", "-o", "x", "-listen", "127.0.0.1:0", "--", "true"}, exitUsage, "take no command"},
 	} {
 		out, errOut, code := framedump(tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.msg) || out != "" {

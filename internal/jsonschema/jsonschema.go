@@ -16,11 +16,25 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Set holds schema documents by their $id, which is their file name, so
 // that "$ref": "common.schema.json#/$defs/x" resolves within the set.
 type Set map[string]any
+
+// patterns caches compiled "pattern" values: a schema applied to many
+// documents (a fuzz target's) would otherwise compile them for every value.
+var patterns sync.Map
+
+func compiled(p string) *regexp.Regexp {
+	if re, ok := patterns.Load(p); ok {
+		return re.(*regexp.Regexp)
+	}
+	re := regexp.MustCompile(p)
+	patterns.Store(p, re)
+	return re
+}
 
 var annotationKeywords = map[string]bool{"$schema": true, "$id": true, "title": true, "description": true, "$defs": true}
 
@@ -201,7 +215,7 @@ func (v *validator) keyword(doc string, s map[string]any, k string, kv any, x an
 			v.fail(path, "%v is not %v", x, kv)
 		}
 	case "pattern":
-		if isStr && !regexp.MustCompile(kv.(string)).MatchString(str) {
+		if isStr && !compiled(kv.(string)).MatchString(str) {
 			v.fail(path, "%.40q does not match %s", str, kv)
 		}
 	case "minLength":

@@ -3,8 +3,8 @@
 // encoding [RPC-1] and its strict decoding [RPC-3] to [RPC-8], and the
 // DataType and Status numbers carried in it.
 //
-// It is internal because it is plumbing: package rpc and package local
-// speak the protocol through it, and cmd/framedump decodes captures with it,
-// so that a header is read the same way everywhere. It knows nothing of
+// It is internal because it is plumbing: package rpc (and through it
+// package local) speaks the protocol through it, and cmd/framedump decodes
+// captures with it, so that a header is read the same way everywhere. It knows nothing of
 // connections, frames or handlers.
 package wire

@@ -148,6 +148,23 @@ var scenarios = []scenario{
 			}
 			return echo(ctx, c, "again")
 		}},
+	{"tour", "what a session shows most: a JSON call, then (before the first stream) a hello granting trailer and multipart, an octets download and an octets upload each ended by an OK Trailer, an error status, and a last call on the same connection; the README's first command decodes it", []string{"RPC-22", "RPC-25", "RPC-31", "RPC-36", "RPC-40"}, nil, nil, -1,
+		func(ctx context.Context, c *rpc.Client) error {
+			if err := echo(ctx, c, "hello"); err != nil {
+				return err
+			}
+			if err := download(ctx, c, "Download", 5000, false); err != nil {
+				return err
+			}
+			var out fixture.Count
+			if err := c.Call(ctx, "Upload", bytes.NewReader(fixture.Pattern(300)), &out); err != nil {
+				return err
+			}
+			if err := expectStatus(ctx, c, "Fail", rpc.StatusError); err != nil {
+				return err
+			}
+			return echo(ctx, c, "bye")
+		}},
 	{"octets-reply", "an octets reply of 5000 bytes, no extensions", []string{"RPC-21"}, none, nil, -1,
 		func(ctx context.Context, c *rpc.Client) error { return download(ctx, c, "Download", 5000, false) }},
 	{"octets-request", "an octets request of 5000 bytes with a JSON reply, no extensions", []string{"RPC-14", "RPC-21"}, none, nil, -1,

@@ -60,8 +60,9 @@ type Message struct {
 	Frames   int64  `json:"frames"`
 	// Role is what the message is at this point of the exchange:
 	// request-header, reply-header, request-json, request-octets,
-	// reply-json, reply-octets, request-trailer, reply-trailer; "message"
-	// in the message layer view.
+	// reply-json, reply-octets, request-trailer, reply-trailer; "header"
+	// for a first header of unknown side that does not decode; "message" in
+	// the message layer view.
 	Role   string  `json:"role"`
 	Header *Header `json:"header,omitempty"`
 	// JSON is a JSON body with the whitespace between tokens removed, cut
@@ -81,9 +82,10 @@ type Exchange struct {
 	Hello   bool     `json:"hello"`
 	Asked   []string `json:"asked,omitempty"`
 	Granted []string `json:"granted,omitempty"`
-	// RequestType and Accept are the request header's body kinds.
-	RequestType string `json:"requestType"`
-	Accept      string `json:"accept"`
+	// RequestType and Accept are the request header's body kinds; absent
+	// when no request header was read.
+	RequestType string `json:"requestType,omitempty"`
+	Accept      string `json:"accept,omitempty"`
 	// RequestJSON and RequestOctets are body sizes in bytes (-1: none).
 	RequestJSON    int64 `json:"requestJSON"`
 	RequestOctets  int64 `json:"requestOctets"`

@@ -39,6 +39,9 @@ type Options struct {
 	HexLines int
 	// JSON selects NDJSON output, one object per event, instead of text.
 	JSON bool
+	// Live flushes the output after every event, for a view that follows a
+	// connection as it happens.
+	Live bool
 }
 
 // Defaults.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync"
 
 	"github.com/framerpc/framerpc/frame"
 	"github.com/framerpc/framerpc/internal/wire"
@@ -14,7 +15,7 @@ import (
 
 // bodyBuffer is the read size for bodies: large reads of a big payload
 // bypass the frame.Reader's buffer and land here directly.
-const bodyBuffer = 256 << 10
+const bodyBuffer = 1 << 20
 
 // counter counts the bytes its source delivered, so that a read error of
 // the source (a gap in a reassembled capture, say) is placed at the exact
@@ -65,15 +66,26 @@ type stream struct {
 	sum    hash.Hash
 }
 
+// bodyBuffers keeps body buffers between decodes: a caller that decodes
+// many small inputs (a fuzzer, a test) would otherwise spend its time
+// clearing fresh megabytes.
+var bodyBuffers = sync.Pool{New: func() any { return new([bodyBuffer]byte) }}
+
 func newStream(name string, src io.Reader, out *emitter, opts *Options) *stream {
 	s := &stream{name: name, src: &counter{r: src}, out: out, opts: opts, hexCap: opts.hexCap(),
-		buf: make([]byte, bodyBuffer)}
+		buf: bodyBuffers.Get().(*[bodyBuffer]byte)[:]}
 	s.r = frame.NewReader(s.src)
 	s.r.SetFrameHook(s.onFrame)
 	if opts.Sum {
 		s.sum = sha256.New()
 	}
 	return s
+}
+
+// release returns the body buffer; s is not used after.
+func (s *stream) release() {
+	bodyBuffers.Put((*[bodyBuffer]byte)(s.buf))
+	s.buf = nil
 }
 
 func (s *stream) onFrame(h frame.FrameHeader, off int64) {

@@ -39,9 +39,9 @@ type walker struct {
 	granted    []string
 }
 
-// trailerMode says whether a Trailer follows an octets body: yes, no, or
-// maybe (a one-direction view of a client that asked for it, not knowing
-// the answer).
+// tri says whether an extension is in use: yes, no, or maybe (a
+// one-direction view of a client that asked for it, not knowing the
+// answer; a Trailer after an octets body is then read if one comes).
 type tri uint8
 
 const (
@@ -283,10 +283,15 @@ func (w *walker) header(s *stream, side Side, x *Exchange, role string) (*wire.H
 	}
 	h, ev, err := s.header(m, x.Index, role, "bad-header")
 	if ev != nil {
-		if h != nil && role == "" {
-			ev.Role = "request-header"
-			if decideSide(h) == SideServer {
-				ev.Role = "reply-header"
+		if role == "" {
+			// The first header of a one-direction view decides the side; one
+			// that does not decode leaves it unknown.
+			ev.Role = "header"
+			if h != nil {
+				ev.Role = "request-header"
+				if decideSide(h) == SideServer {
+					ev.Role = "reply-header"
+				}
 			}
 		}
 		s.out.emit(ev)
@@ -304,33 +309,4 @@ func decideSide(h *wire.Header) Side {
 		return SideClient
 	}
 	return SideServer
-}
-
-// direction decodes one side's exchanges from exchange i on.
-func (w *walker) direction(s *stream, side Side, i int) Side {
-	for ; ; i++ {
-		x := newExchange(i)
-		role := ""
-		switch side {
-		case SideClient:
-			role = "request-header"
-		case SideServer:
-			role = "reply-header"
-		}
-		h, off, stop := w.header(s, side, x, role)
-		if stop != nil {
-			return side
-		}
-		if side == SideAuto {
-			side = decideSide(h)
-		}
-		if side == SideClient {
-			stop = w.afterRequestHeader(s, h, off, x)
-		} else {
-			stop = w.afterReplyHeader(s, h, off, x, nil)
-		}
-		if stop != nil {
-			return side
-		}
-	}
 }

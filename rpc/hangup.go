@@ -4,7 +4,7 @@ import (
 	"io"
 )
 
-// watchReader lets the server notice a client that goes away while a
+// hangupReader lets the server notice a client that goes away while a
 // handler runs. Once a request has been read, the client sends nothing
 // until the reply (RST, or the end of the stream, are the only legitimate
 // bytes), so a read issued in the background then can only return because
@@ -14,7 +14,7 @@ import (
 //
 // Read is called by the connection's goroutine only; watch starts the one
 // background read, which Read waits for before reading on.
-type watchReader struct {
+type hangupReader struct {
 	src  io.Reader // normal reads, deadlines included
 	raw  io.Reader // the transport, for the background read
 	buf  []byte
@@ -23,7 +23,7 @@ type watchReader struct {
 	done chan struct{} // non-nil while a background read may be pending
 }
 
-func (w *watchReader) Read(p []byte) (int, error) {
+func (w *hangupReader) Read(p []byte) (int, error) {
 	w.wait()
 	if w.r < w.w {
 		n := copy(p, w.buf[w.r:w.w])
@@ -38,17 +38,17 @@ func (w *watchReader) Read(p []byte) (int, error) {
 	return w.src.Read(p)
 }
 
-func (w *watchReader) wait() {
+func (w *hangupReader) wait() {
 	if w.done != nil {
 		<-w.done
 		w.done = nil
 	}
 }
 
-func (w *watchReader) pending() bool { return w.done != nil }
+func (w *hangupReader) pending() bool { return w.done != nil }
 
 // watch starts the background read; cancel runs when it returns.
-func (w *watchReader) watch(cancel func()) bool {
+func (w *hangupReader) watch(cancel func()) bool {
 	if w.done != nil || w.r < w.w || w.err != nil {
 		return false
 	}

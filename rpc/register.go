@@ -2,12 +2,11 @@ package rpc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
-	"strings"
 )
 
 var (
@@ -18,17 +17,83 @@ var (
 	typeError      = reflect.TypeFor[error]()
 )
 
-// handler is the method-table entry of one endpoint: everything Serve needs
-// is worked out here, once, at registration.
+// handler is the method-table entry of one endpoint: everything a call
+// needs is worked out here, once, at registration.
 type handler struct {
 	name   string
 	fn     reflect.Value
 	hasCtx bool
-	in     DataType
-	out    DataType
+	in     dataType
+	out    dataType
 	// inType and outType are the element types of the JSON pointers.
 	inType  reflect.Type
 	outType reflect.Type
+}
+
+// RegisterEndpoint registers the handler h under name. The name must be
+// valid UTF-8, non-empty [RPC-12] and not reserved [RPC-24]. The
+// handler's form is checked here, once: a func that fits none of the forms
+// of the package documentation is an error naming what is wrong, and
+// nothing is registered.
+func (s *Server) RegisterEndpoint(name string, h any) error {
+	if err := checkName(name); err != nil {
+		return fmt.Errorf("rpc: registering: %w", err)
+	}
+	hd, err := newHandler(name, reflect.ValueOf(h))
+	if err != nil {
+		return err
+	}
+	return s.add(map[string]*handler{name: hd})
+}
+
+// Register registers every exported method of receiver that has a handler
+// form, under "Type.Method" where Type is the receiver's type name without
+// package or pointer. Methods of other shapes are skipped, as net/rpc does;
+// a receiver without any handler method is an error listing why each method
+// was skipped.
+func (s *Server) Register(receiver any) error {
+	v := reflect.ValueOf(receiver)
+	if !v.IsValid() {
+		return errors.New("rpc: Register(nil)")
+	}
+	return s.RegisterName(reflect.Indirect(v).Type().Name(), receiver)
+}
+
+// RegisterName is Register with prefix in place of the type name.
+func (s *Server) RegisterName(prefix string, receiver any) error {
+	v := reflect.ValueOf(receiver)
+	if !v.IsValid() {
+		return errors.New("rpc: RegisterName(nil)")
+	}
+	if err := checkName(prefix); err != nil {
+		return fmt.Errorf("rpc: registering: %w", err)
+	}
+	found, skipped := methodHandlers(prefix, v)
+	if len(found) == 0 {
+		msg := fmt.Sprintf("rpc: type %v has no exported method of a handler form", v.Type())
+		for _, r := range skipped {
+			msg += "\n\t" + r
+		}
+		return errors.New(msg)
+	}
+	return s.add(found)
+}
+
+// add publishes a new table with hs added: connections look handlers up
+// without a lock.
+func (s *Server) add(hs map[string]*handler) error {
+	s.regMu.Lock()
+	defer s.regMu.Unlock()
+	old := *s.table.Load()
+	for name := range hs {
+		if old[name] != nil {
+			return fmt.Errorf("rpc: endpoint %q is already registered", name)
+		}
+	}
+	next := maps.Clone(old)
+	maps.Copy(next, hs)
+	s.table.Store(&next)
+	return nil
 }
 
 // newHandler checks fn against the handler forms (see the package
@@ -79,11 +144,19 @@ func newHandler(name string, fn reflect.Value) (*handler, error) {
 		if jt == nil {
 			continue
 		}
-		if _, err := json.Marshal(reflect.New(jt).Interface()); err != nil {
+		if err := encodableJSON(jt); err != nil {
 			return bad("%v cannot be encoded as JSON: %v", jt, err)
 		}
 	}
 	return h, nil
+}
+
+// encodableJSON catches the types encoding/json can never encode (chan,
+// func, complex) at registration, through a zero value. (A custom codec
+// may refuse more at call time: that is a ServerError reply.)
+func encodableJSON(t reflect.Type) error {
+	_, err := StdJSON.MarshalAppend(nil, reflect.New(t).Interface())
+	return err
 }
 
 // isJSONPtr: a pointer that is not one of the stream types, so that a
@@ -91,18 +164,6 @@ func newHandler(name string, fn reflect.Value) (*handler, error) {
 func isJSONPtr(t reflect.Type) bool {
 	return t.Kind() == reflect.Pointer && t != typeReaderPtr && t != typeReadCloser &&
 		t.Elem().Kind() != reflect.Func && t.Elem().Kind() != reflect.Chan
-}
-
-// validName: non-empty, valid UTF-8 by construction of Go strings, and not
-// in the reserved "framerpc:" space [RPC-24].
-func validName(name string) error {
-	if name == "" {
-		return errors.New("rpc: endpoint name is empty")
-	}
-	if strings.HasPrefix(name, reservedPrefix) {
-		return fmt.Errorf("rpc: endpoint name %q is reserved (prefix %q)", name, reservedPrefix)
-	}
-	return nil
 }
 
 // methodHandlers finds the handler methods of a receiver for Register: every
@@ -132,15 +193,15 @@ func methodHandlers(prefix string, rcvr reflect.Value) (map[string]*handler, []s
 // t: stream alone (octets), a pointer (JSON), or a pointer followed by
 // stream (JSON and octets). It returns the body's kind, the JSON type, and
 // the index of the next parameter; kind 0 means parameter i fits none.
-func bodyParams(t reflect.Type, i int, stream reflect.Type) (kind DataType, jsonType reflect.Type, next int) {
+func bodyParams(t reflect.Type, i int, stream reflect.Type) (kind dataType, jsonType reflect.Type, next int) {
 	switch {
 	case t.In(i) == stream:
-		return DataOctets, nil, i + 1
+		return dataOctets, nil, i + 1
 	case isJSONPtr(t.In(i)):
 		if i+1 < t.NumIn() && t.In(i+1) == stream {
-			return DataMultipart, t.In(i).Elem(), i + 2
+			return dataMultipart, t.In(i).Elem(), i + 2
 		}
-		return DataJSON, t.In(i).Elem(), i + 1
+		return dataJSON, t.In(i).Elem(), i + 1
 	}
 	return 0, nil, i
 }

@@ -1,54 +1,11 @@
 package dump
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
-
-// emitter hands events to a renderer, keeping the first write error so a
-// decode stops when its output is gone (framedump ... | head).
-type emitter struct {
-	w    *bufio.Writer
-	json bool
-	err  error
-	// conv: prefix lines with the stream's initial in the text view.
-	conv bool
-}
-
-func newEmitter(w io.Writer, asJSON, conv bool) *emitter {
-	return &emitter{w: bufio.NewWriterSize(w, 64<<10), json: asJSON, conv: conv}
-}
-
-func (e *emitter) emit(ev Event) {
-	if e.err != nil {
-		return
-	}
-	if e.json {
-		e.err = writeJSON(e.w, ev)
-	} else {
-		e.err = e.text(ev)
-	}
-}
-
-func (e *emitter) close() error {
-	if err := e.w.Flush(); e.err == nil {
-		e.err = err
-	}
-	return e.err
-}
-
-// writeJSON writes ev as one line. HTML escaping is off: the output is
-// read by tools and people, and a header's "<" should read as "<".
-func writeJSON(w *bufio.Writer, ev Event) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(ev)
-}
 
 // prefix is the start of a line: the stream's initial in a conversation,
 // then the stream offset in decimal and hex.
@@ -138,6 +95,7 @@ var roleNames = map[string]string{
 	"reply-octets":    "reply octets body",
 	"request-trailer": "request trailer",
 	"reply-trailer":   "reply trailer",
+	"header":          "header",
 	"message":         "message",
 }
 

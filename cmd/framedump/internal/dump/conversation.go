@@ -7,19 +7,6 @@ import (
 	"github.com/framerpc/framerpc/frame"
 )
 
-// Direction decodes one side's stream, src, to out: every frame, every
-// message as the RPC layer reads it, and where it stops. The side is
-// opts.Side or, by default, decided from the first header. The error is a
-// failure to write out; everything wrong with src is in the output and the
-// Outcome.
-func Direction(src io.Reader, out io.Writer, opts Options) (Outcome, error) {
-	e := newEmitter(out, opts.JSON, false)
-	w := &walker{out: e}
-	s := newStream("", src, e, &opts)
-	w.direction(s, opts.Side, 1)
-	return w.outcome, e.close()
-}
-
 // Conversation decodes both directions of one connection in exchange
 // order: each request, then its reply, then the exchange's outcome. client
 // is what the client sent, server what the server sent; they are read
@@ -33,9 +20,12 @@ func Direction(src io.Reader, out io.Writer, opts Options) (Outcome, error) {
 // side is then decoded alone to its end.
 func Conversation(client, server io.Reader, out io.Writer, opts Options) (Outcome, error) {
 	e := newEmitter(out, opts.JSON, true)
+	e.live = opts.Live
 	w := &walker{out: e}
 	c := newStream("client", client, e, &opts)
 	s := newStream("server", server, e, &opts)
+	defer c.release()
+	defer s.release()
 	w.conversation(c, s)
 	return w.outcome, e.close()
 }
@@ -108,87 +98,4 @@ func (w *walker) afterHangup(s *stream, i int) {
 		return
 	}
 	w.boundary(s, err, SideServer, i)
-}
-
-// Layers decodes src at the frame layer alone (layer.Frames: frames until
-// the stream ends, as frame_decode.json reads them) or the message layer
-// alone (layer.Expect: one message of each type in turn, then the end, as
-// message_decode.json reads them). It is the view to compare with the test
-// vectors.
-func Layers(src io.Reader, out io.Writer, layer Layer, opts Options) (Outcome, error) {
-	e := newEmitter(out, opts.JSON, false)
-	w := &walker{out: e}
-	s := newStream("", src, e, &opts)
-	if layer.Frames {
-		w.frames(s)
-	} else {
-		w.messages(s, layer.Expect)
-	}
-	return w.outcome, e.close()
-}
-
-func (w *walker) frames(s *stream) {
-	for s.out.err == nil {
-		h, err := s.r.ReadHeader()
-		if err == io.EOF {
-			s.end("eof", nil, SideAuto, "the stream ended at a frame boundary")
-			return
-		}
-		if err != nil {
-			w.fault(s.fault(err, 0))
-			return
-		}
-		if h.Type == frame.TypeRST {
-			off := s.r.Offset() - frame.HeaderSize
-			s.end("reset", &frame.ProtocolError{Class: frame.ClassReset, Rule: "FRAME-8", Offset: off}, SideAuto,
-				"RST: the connection is over; nothing after it is read [FRAME-8]")
-			return
-		}
-		for {
-			n, err := s.r.ReadPayload(s.buf)
-			s.payload(s.buf[:n])
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				w.fault(s.fault(err, 0))
-				return
-			}
-		}
-	}
-}
-
-func (w *walker) messages(s *stream, expect []frame.Type) {
-	for _, t := range expect {
-		m, err := s.next(t)
-		if err == io.EOF {
-			s.end("eof", nil, SideAuto, "the stream ended at a message boundary")
-			return
-		}
-		if err != nil {
-			w.stopped(s, err, 0, SideAuto, "RST where a message was expected or inside one: the message is incomplete [MSG-5]", "", "")
-			return
-		}
-		n, err := s.readBody(m, func([]byte) {})
-		if err != nil {
-			w.stopped(s, err, 0, SideAuto, "RST inside a message: the message is incomplete [MSG-5]", "", "")
-			return
-		}
-		s.out.emit(s.message(m, 0, "message", n))
-	}
-	_, err := s.r.ReadHeader()
-	switch {
-	case err == io.EOF:
-		s.end("eof", nil, SideAuto, "the stream ended after the expected messages")
-	case err != nil:
-		w.fault(s.fault(err, 0))
-	default:
-		if _, ok := isReset(s.r.Err()); ok {
-			s.end("reset", s.r.Err().(*frame.ProtocolError), SideAuto, "RST after the expected messages: the connection is over [FRAME-8]")
-			return
-		}
-		s.flush()
-		w.fault(&Fault{Kind: "error", Offset: s.r.Offset() - frame.HeaderSize, Class: "out-of-step",
-			Detail: "the stream goes on after the expected messages"})
-	}
 }

@@ -1,0 +1,305 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/framerpc/framerpc/frame"
+	"github.com/framerpc/framerpc/internal/wire"
+)
+
+// readLimited appends the rest of m to buf while it stays within limit
+// bytes. over reports a body longer than limit; the message is then left
+// unfinished for the caller to discard.
+func readLimited(m *frame.MessageReader, buf []byte, limit int64) (b []byte, over bool, err error) {
+	for {
+		if int64(len(buf)) > limit {
+			return buf, true, nil
+		}
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(max(cap(buf), 512), int(limit+1-int64(len(buf)))))
+		}
+		end := cap(buf)
+		if int64(end) > limit+1 {
+			end = int(limit + 1)
+		}
+		n, err := m.Read(buf[len(buf):end])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			if int64(len(buf)) > limit {
+				return buf, true, nil
+			}
+			return buf, false, nil
+		}
+		if err != nil {
+			return buf, false, err
+		}
+	}
+}
+
+// okTrailer is the Trailer of a body that ended well [RPC-22].
+var okTrailer = wire.AppendTrailer(nil, wire.StatusOK, "")
+
+// sendOctets writes src as one Data message, and with the trailer extension
+// its Trailer [RPC-21], [RPC-22]. src is closed afterwards if it is an
+// io.Closer. A source failing half-way ends the body with a failure Trailer
+// when the extension is on, the connection staying usable [RPC-23]: srcErr
+// is the source's error and err is nil. Without the extension only RST can
+// tell the reader: RST is sent and err, which ends the connection, wraps
+// srcErr. err also reports a failed transport.
+func sendOctets(w *frame.Writer, src io.Reader, trailer bool, scratch *[]byte) (srcErr, err error) {
+	defer closeSource(src)
+	mw, err := w.NewMessage(frame.TypeData)
+	if err != nil {
+		return nil, fmt.Errorf("rpc: writing a stream body: %w", err)
+	}
+	_, srcErr = mw.ReadFrom(src)
+	if w.Err() != nil {
+		return srcErr, fmt.Errorf("rpc: writing a stream body: %w", w.Err())
+	}
+	if srcErr != nil && !trailer {
+		w.WriteRST()
+		return srcErr, fmt.Errorf("%w without the trailer extension, connection reset [RPC-23]: %w", ErrStreamFailed, srcErr)
+	}
+	if err := mw.Close(); err != nil {
+		return srcErr, fmt.Errorf("rpc: writing a stream body: %w", err)
+	}
+	if !trailer {
+		return nil, nil
+	}
+	t := okTrailer
+	if srcErr != nil {
+		st, msg := statusOf(srcErr)
+		*scratch = wire.AppendTrailer((*scratch)[:0], wire.Status(st), clampMessage(msg))
+		t = *scratch
+	}
+	if err := w.WriteMessage(frame.TypeTrailer, t); err != nil {
+		return srcErr, fmt.Errorf("rpc: writing a trailer: %w", err)
+	}
+	return srcErr, nil
+}
+
+// readTrailer finishes an octets body whose Data message has ended: with
+// the trailer extension it reads the Trailer and returns io.EOF for OK or
+// a *Error for a failure [RPC-22]; anything else is an error that
+// ends the connection.
+func readTrailer(r *frame.Reader, trailer bool, scratch *[]byte) error {
+	if !trailer {
+		return io.EOF
+	}
+	m, err := r.NextMessage(frame.TypeTrailer)
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("rpc: reading a trailer: %w", err)
+	}
+	b, err := m.AppendTo((*scratch)[:0])
+	*scratch = b[:0]
+	if err != nil {
+		return fmt.Errorf("rpc: reading a trailer: %w", err)
+	}
+	var h header
+	if err := parseHeader(b, &h, ClassBadTrailer, ""); err != nil {
+		return err
+	}
+	if !h.Error.Valid() {
+		return protocolError(ClassBadTrailer, "RPC-22", "trailer status %d", h.Error)
+	}
+	if h.Error == wire.StatusOK {
+		return io.EOF
+	}
+	return &Error{Status: Status(h.Error), Message: h.ErrorMessage}
+}
+
+// isEndOfBody: the error a stream body ends with when the connection is
+// still in sync.
+func isEndOfBody(err error) bool {
+	var se *Error
+	return err == io.EOF || errors.As(err, &se)
+}
+
+// requestBody is the octets request body as a handler reads it. It is
+// valid until the handler returns; the server then drains what is left.
+type requestBody struct {
+	mu      sync.Mutex
+	c       *serverConn
+	m       *frame.MessageReader
+	end     error // io.EOF, a *Error from the trailer, or a stream error
+	invalid bool
+}
+
+var errBodyGone = errors.New("rpc: request body read after its handler returned")
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.invalid {
+		return 0, errBodyGone
+	}
+	if b.end != nil {
+		return 0, b.end
+	}
+	n, err := b.m.Read(p)
+	if err == io.EOF {
+		b.end = readTrailer(b.c.r, b.c.ext.trailer, &b.c.hbuf)
+		if n > 0 {
+			return n, nil
+		}
+		return 0, b.end
+	}
+	if err != nil {
+		b.end = err
+	}
+	return n, err
+}
+
+// WriteTo lets io.Copy move the body straight from the frame reader.
+func (b *requestBody) WriteTo(w io.Writer) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.invalid {
+		return 0, errBodyGone
+	}
+	if b.end != nil {
+		if b.end == io.EOF {
+			return 0, nil
+		}
+		return 0, b.end
+	}
+	n, err := b.m.WriteTo(w)
+	if err != nil {
+		if b.c.r.Err() != nil {
+			b.end = err
+		}
+		return n, err
+	}
+	b.end = readTrailer(b.c.r, b.c.ext.trailer, &b.c.hbuf)
+	if b.end == io.EOF {
+		return n, nil
+	}
+	return n, b.end
+}
+
+// finish invalidates the body and consumes what the handler left, within
+// MaxDiscard [RPC-15], [RPC-20]. A failure status in the trailer is the
+// handler's business; only a broken stream is an error here.
+func (b *requestBody) finish() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.invalid = true
+	if b.end == nil {
+		if _, err := b.m.DiscardAtMost(b.c.s.opts.MaxDiscard); err != nil {
+			return fmt.Errorf("rpc: discarding the rest of the request body: %w", err)
+		}
+		b.end = readTrailer(b.c.r, b.c.ext.trailer, &b.c.hbuf)
+	}
+	var se *Error
+	if b.end == io.EOF || errors.As(b.end, &se) {
+		return nil
+	}
+	return b.end
+}
+
+// replyBody is a streamed reply. It holds the client's turn until its end
+// (io.EOF, or an *Error from a failure trailer, the connection staying
+// usable) or until Close.
+type replyBody struct {
+	c   *Client
+	ctx context.Context
+	m   *frame.MessageReader
+	ic  *interrupt
+	end error // set once the turn is given back
+}
+
+// errStreamClosed is the cause recorded when a stream is closed early.
+var errStreamClosed = errors.New("rpc: reply stream closed before its end")
+
+func (b *replyBody) Read(p []byte) (int, error) {
+	if b.end != nil {
+		return 0, b.end
+	}
+	n, err := b.m.Read(p)
+	if err == nil {
+		return n, nil
+	}
+	if err == io.EOF {
+		b.finish(readTrailer(b.c.r, b.c.ext.trailer, &b.c.hbuf))
+	} else {
+		b.finish(fmt.Errorf("rpc: reading the reply stream: %w", err))
+	}
+	if n > 0 {
+		return n, nil
+	}
+	return 0, b.end
+}
+
+// WriteTo moves the stream straight from the frame reader's buffer.
+func (b *replyBody) WriteTo(w io.Writer) (int64, error) {
+	if b.end != nil {
+		if b.end == io.EOF {
+			return 0, nil
+		}
+		return 0, b.end
+	}
+	n, err := b.m.WriteTo(w)
+	if err != nil {
+		if b.c.r.Err() != nil {
+			b.finish(fmt.Errorf("rpc: reading the reply stream: %w", err))
+			return n, b.end
+		}
+		// The destination failed; the stream is intact and still ours.
+		return n, err
+	}
+	b.finish(readTrailer(b.c.r, b.c.ext.trailer, &b.c.hbuf))
+	if b.end == io.EOF {
+		return n, nil
+	}
+	return n, b.end
+}
+
+// finish records how the stream ended and gives the turn back.
+func (b *replyBody) finish(end error) {
+	c := b.c
+	if isEndOfBody(end) {
+		if b.ic.stop() {
+			end = c.fail(b.ctx, nil, errors.New("stream ended as the call was cancelled"))
+		}
+	} else {
+		end = c.fail(b.ctx, b.ic, end)
+	}
+	b.end = end
+	<-c.turn
+}
+
+// drop consumes a stream nobody will read, within MaxDiscard.
+func (b *replyBody) drop() {
+	if _, err := b.m.DiscardAtMost(b.c.opts.MaxDiscard); err != nil {
+		b.end = b.c.fail(b.ctx, b.ic, fmt.Errorf("rpc: discarding the reply stream: %w", err))
+		return
+	}
+	end := readTrailer(b.c.r, b.c.ext.trailer, &b.c.hbuf)
+	if !isEndOfBody(end) {
+		b.end = b.c.fail(b.ctx, b.ic, end)
+		return
+	}
+	b.ic.stop()
+	b.end = end
+}
+
+// Close gives the stream up. Before its end this aborts the call: the
+// client sends RST and closes the connection, and later calls fail with
+// ErrClosed [RPC-32].
+func (b *replyBody) Close() error {
+	if b.end != nil {
+		return nil
+	}
+	b.c.fail(b.ctx, b.ic, errStreamClosed)
+	b.end = &closedError{cause: errStreamClosed}
+	<-b.c.turn
+	return nil
+}

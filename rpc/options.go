@@ -1,0 +1,77 @@
+package rpc
+
+import "time"
+
+// Defaults of ServerOptions and ClientOptions.
+const (
+	// DefaultMaxJSON bounds a JSON body [RPC-16].
+	DefaultMaxJSON = 16 << 20
+	// DefaultMaxDiscard bounds what a side reads and throws away to keep a
+	// connection in sync [RPC-15].
+	DefaultMaxDiscard = 64 << 20
+)
+
+// ServerOptions configures a Server. The zero value gives the defaults.
+type ServerOptions struct {
+	// MaxJSON is the largest JSON request body the server decodes; a
+	// longer one is answered with RequestError. 0 means DefaultMaxJSON.
+	MaxJSON int64
+	// MaxDiscard is how many bytes of a request body the server will read
+	// and drop to answer an error reply in sync; past it the connection is
+	// reset. 0 means DefaultMaxDiscard.
+	MaxDiscard int64
+	// IdleTimeout is how long a connection may wait for the first byte of
+	// the next request. 0 means no limit. Needs a net.Conn (see Serve).
+	IdleTimeout time.Duration
+	// IOTimeout is how long a single read or write may make no progress
+	// once a request has started. Every read or write that moves bytes
+	// renews it, so a slow but live peer is not cut off. 0 means no limit.
+	IOTimeout time.Duration
+	// Extensions lists the extensions the server grants when a client asks.
+	// nil means all of them (ExtTrailer, ExtMultipart); an empty slice none.
+	Extensions []string
+	// Codec decodes JSON request bodies and encodes JSON replies, for
+	// every connection at once. nil means encoding/json, with an encoder
+	// and decoder reused per connection.
+	Codec JSONCodec
+	// Logf, if set, receives what the server cannot tell a peer: panics,
+	// connections that ended with an error.
+	Logf func(format string, args ...any)
+}
+
+// ClientOptions configures a Client. The zero value gives the defaults.
+type ClientOptions struct {
+	// MaxJSON is the largest JSON reply body the client decodes; a longer
+	// one fails the call with ErrBodyTooLarge. 0 means DefaultMaxJSON.
+	MaxJSON int64
+	// MaxDiscard bounds what the client reads and drops to stay in sync
+	// (an oversized JSON reply). 0 means DefaultMaxDiscard.
+	MaxDiscard int64
+	// Extensions lists the extensions the client asks for in its hello,
+	// which it sends before its first call with a stream. nil means all
+	// (ExtTrailer, ExtMultipart); an empty slice means none: no hello is
+	// ever sent and every byte the client writes is what the original
+	// client would write.
+	Extensions []string
+	// Codec encodes JSON request bodies and decodes JSON replies. nil
+	// means encoding/json, with an encoder and decoder kept by the Client.
+	Codec JSONCodec
+}
+
+// writeBufferSize is the buffer in which a side gathers the frames of its
+// turn, flushed before it waits for the peer: a small exchange costs one
+// write each way.
+const writeBufferSize = 16 << 10
+
+// limits fills in the defaults that ServerOptions and ClientOptions share.
+func limits(maxJSON, maxDiscard *int64, extensions *[]string) {
+	if *maxJSON <= 0 {
+		*maxJSON = DefaultMaxJSON
+	}
+	if *maxDiscard <= 0 {
+		*maxDiscard = DefaultMaxDiscard
+	}
+	if *extensions == nil {
+		*extensions = supportedExtensions
+	}
+}
