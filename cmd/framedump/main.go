@@ -28,7 +28,7 @@ const usageText = `usage:
   framedump [flags] FILE|-            one direction (- reads stdin)
   framedump [flags] -client FILE -server FILE
   framedump [flags] PREFIX            PREFIX.client.bin and PREFIX.server.bin
-  framedump [flags] -pcap FILE [-port N]   every TCP connection of a pcap or pcapng capture
+  framedump [flags] -pcap FILE [-port N]
   framedump tap -listen ADDR -connect ADDR -o PREFIX [-v]
   framedump tap -o PREFIX [-v] -- CMD [ARGS...]
 
