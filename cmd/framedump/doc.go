@@ -139,32 +139,8 @@
 //
 //	tshark -r x.pcap -X lua_script:cmd/framedump/wireshark/framerpc.lua -o framerpc.tcp_port:7000
 //
-// wireshark/README.md lists its fields and what it can and cannot check.
-// Both read a real capture of an octets reply of 6303801 bytes (a 4 MiB
-// frame reassembled from 85 segments, then the rest) like this; tshark:
-//
-//	 12 0.000339 127.0.0.1 → 127.0.0.1 framerpc 168 @313 Header final len=76 Download JSON->Octets | @395 Data final len=14
-//	 13 0.016825 127.0.0.1 → 127.0.0.1 framerpc 140 @291 Header final len=68 OK Octets
-//	115 0.024707 127.0.0.1 → 127.0.0.1 framerpc 65549 @365 Data more len=4194304
-//	159 0.026744 127.0.0.1 → 127.0.0.1 framerpc 32604 @4194675 Data final len=2109497
-//	160 0.035116 127.0.0.1 → 127.0.0.1 framerpc 102 @6304178 Trailer final len=30 OK
-//
-// and framedump -pcap:
-//
-//	== connection 1: client 127.0.0.1:59158 -> server 127.0.0.1:41345 (the client sent the SYN); captured: client 100760 B, server 6305535 B
-//	...
-//	C        313 0x00000139  Header  final len 76
-//	                           #4 request header (Header, 76 B in 1 frame): Endpoint="Download" DataType=2(JSON) Accept=3(Octets) Error=0 ErrorMessage=""
-//	C        395 0x0000018b  Data    final len 14
-//	                           #4 request JSON body (Data, 14 B in 1 frame): {"N":6303801}
-//	S        291 0x00000123  Header  final len 68
-//	                           #4 reply header (Header, 68 B in 1 frame): Endpoint="" DataType=3(Octets) Accept=0 Error=1(OK) ErrorMessage=""
-//	S        365 0x0000016d  Data    more  len 4194304
-//	S    4194675 0x00400173  Data    final len 2109497
-//	                           #4 reply octets body (Data, 6303801 B in 2 frames)
-//	S    6304178 0x006031b2  Trailer final len 30
-//	                           #4 reply trailer (Trailer, 30 B in 1 frame): Error=1(OK) ErrorMessage=""
-//	== exchange 4: "Download" JSON(14 B) accept Octets -> OK Octets(6303801 B) trailer OK
+// wireshark/README.md lists its fields and what it can and cannot check;
+// README.md shows both tools on the same real capture.
 //
 // # Exit status
 //
