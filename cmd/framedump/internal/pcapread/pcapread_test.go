@@ -330,3 +330,14 @@ func TestPendingBound(t *testing.T) {
 		t.Fatalf("gap %v, want 1000 bytes missing at 1000", gap)
 	}
 }
+
+// IPv6 connections (::1 is as common as 127.0.0.1) are read the same way.
+func TestIPv6(t *testing.T) {
+	cl, sv := netip.MustParseAddrPort("[::1]:40000"), netip.MustParseAddrPort("[::1]:7000")
+	conn := &pcapsynth.Conn{Client: cl, Server: sv, ClientBytes: pattern(5000, 18), ServerBytes: pattern(7000, 19)}
+	c := capture(t, pcapsynth.PCAPNG, pcapread.Options{Port: 7000}, conn)
+	if len(c.Conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(c.Conns))
+	}
+	checkConn(t, c.Conns[0], cl, sv, conn.ClientBytes, conn.ServerBytes)
+}

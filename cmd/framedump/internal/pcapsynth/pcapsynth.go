@@ -1,5 +1,5 @@
-// Package pcapsynth writes packet captures (pcap or pcapng, Ethernet, IPv4,
-// TCP) of conversations given as the bytes each side sent. It is the
+// Package pcapsynth writes packet captures (pcap or pcapng, Ethernet, IPv4
+// or IPv6, TCP) of conversations given as the bytes each side sent. It is the
 // generator behind framedump's capture tests: a test states what went over
 // the connection and how the capture mangled it (segments reordered,
 // retransmitted, lost, no handshake), and gets a file that tcpdump could
@@ -142,8 +142,8 @@ func (c *Conn) Packets() ([][]byte, error) {
 }
 
 func macFor(a netip.AddrPort) net.HardwareAddr {
-	b := a.Addr().As4()
-	return net.HardwareAddr{0x02, 0, b[0], b[1], b[2], b[3]}
+	b := a.Addr().As16()
+	return net.HardwareAddr{0x02, 0, b[12], b[13], b[14], b[15]}
 }
 
 // packet builds one segment; off is the stream offset of its first byte
@@ -156,8 +156,8 @@ func (c *Conn) packet(fromServer bool, flags string, off int, payload []byte, ac
 		src, dst = dst, src
 		isn, peerISN = peerISN, isn
 	}
-	if !src.Addr().Is4() || !dst.Addr().Is4() {
-		return nil, fmt.Errorf("pcapsynth: %v -> %v: only IPv4 is synthesised", src, dst)
+	if src.Addr().Is4() != dst.Addr().Is4() {
+		return nil, fmt.Errorf("pcapsynth: %v -> %v: one IPv4 and one IPv6 address", src, dst)
 	}
 	tcp := &layers.TCP{
 		SrcPort: layers.TCPPort(src.Port()),
@@ -180,14 +180,27 @@ func (c *Conn) packet(fromServer bool, flags string, off int, payload []byte, ac
 	if tcp.ACK {
 		tcp.Ack = peerISN + 1 + ack
 	}
-	ip := &layers.IPv4{
-		Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP,
-		SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice(),
+	var ip interface {
+		gopacket.NetworkLayer
+		gopacket.SerializableLayer
+	}
+	ethType := layers.EthernetTypeIPv4
+	if src.Addr().Is4() {
+		ip = &layers.IPv4{
+			Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP,
+			SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice(),
+		}
+	} else {
+		ip = &layers.IPv6{
+			Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP,
+			SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice(),
+		}
+		ethType = layers.EthernetTypeIPv6
 	}
 	if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
 		return nil, err
 	}
-	eth := &layers.Ethernet{SrcMAC: macFor(src), DstMAC: macFor(dst), EthernetType: layers.EthernetTypeIPv4}
+	eth := &layers.Ethernet{SrcMAC: macFor(src), DstMAC: macFor(dst), EthernetType: ethType}
 	buf := gopacket.NewSerializeBuffer()
 	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
 	if err := gopacket.SerializeLayers(buf, opts, eth, ip, tcp, gopacket.Payload(payload)); err != nil {
