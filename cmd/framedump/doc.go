@@ -6,6 +6,7 @@
 //	framedump [flags] FILE|-                       one direction (- reads stdin)
 //	framedump [flags] -client FILE -server FILE    the conversation view
 //	framedump [flags] PREFIX                       PREFIX.client.bin and PREFIX.server.bin
+//	framedump [flags] -pcap FILE [-port N]         every TCP connection of a pcap or pcapng capture
 //	framedump tap -listen ADDR -connect ADDR -o PREFIX [-v]
 //	framedump tap -o PREFIX [-v] -- CMD [ARGS...]
 //
@@ -94,10 +95,58 @@
 // side ends or either side fails. tap exits 0, or 2 when it cannot listen,
 // cannot write a capture, or the command fails.
 //
+// # Packet captures
+//
+// Most TCP services are debugged from packet captures. Capture the
+// server's port, from before the connection starts (frame boundaries are
+// found from the first byte of each direction):
+//
+//	tcpdump -i lo -w x.pcap port 7000
+//
+// (-B 65536 if tcpdump reports packets dropped by the kernel: loopback
+// delivers bulk data in 64 KiB segments). Then
+//
+//	framedump -pcap x.pcap -port 7000
+//
+// reads the capture (pcap or pcapng), rebuilds each TCP connection's two
+// byte streams, and prints for each connection a heading line and then the
+// conversation view, exactly as for the two streams in files; -json makes
+// the heading a "connection" object, and the objects after it, up to the
+// next one, are that connection's. -port keeps the connections on that
+// port; without it, every TCP connection is decoded. The client is the
+// side that sent the SYN; if the capture has no SYN, the side that
+// connected to -port, else the side with the higher port.
+//
+// Retransmitted, overlapping and out-of-order segments are handled (by
+// github.com/gopacket/gopacket's TCP reassembly). A segment the capture
+// never saw ends its direction: everything before it is decoded, then
+//
+//	S error at offset 2000 (0x7d0): read-error: capture misses 1000 bytes at stream offset 2000
+//
+// and nothing after it, since the next frame boundary cannot be found;
+// such a capture exits 1, as a truncated input does. The streams are kept
+// in a temporary file while they are decoded, so a capture of any size
+// needs little memory.
+//
+// The same capture in Wireshark or tshark: wireshark/framerpc.lua, next to
+// this file, is a dissector showing each frame with the same stream
+// offsets, the headers as filterable fields (framerpc.endpoint,
+// framerpc.status, ...) and malformed frames as expert info with the
+// spec's class and rule. Copy it into Wireshark's personal Lua plugins
+// folder (Help > About Wireshark > Folders; usually
+// ~/.local/lib/wireshark/plugins/) and set the port in Preferences >
+// Protocols > FRAMERPC, or use Decode As; with tshark, load it for one run:
+//
+//	tshark -r x.pcap -X lua_script:cmd/framedump/wireshark/framerpc.lua -o framerpc.tcp_port:7000
+//
+// wireshark/README.md lists its fields and what it can and cannot check;
+// README.md shows both tools on the same real capture.
+//
 // # Exit status
 //
 // 0: every stream ended cleanly (at a message boundary, or by an RST where
-// a peer may send one). 1: an input violates the protocol or is truncated.
+// a peer may send one). 1: an input violates the protocol or is truncated
+// (for -pcap, also: the capture misses a segment).
 // 2: usage error, a file that cannot be opened, a source that fails to
 // read, or output that cannot be written.
 package main

@@ -28,6 +28,7 @@ const usageText = `usage:
   framedump [flags] FILE|-            one direction (- reads stdin)
   framedump [flags] -client FILE -server FILE
   framedump [flags] PREFIX            PREFIX.client.bin and PREFIX.server.bin
+  framedump [flags] -pcap FILE [-port N]
   framedump tap -listen ADDR -connect ADDR -o PREFIX [-v]
   framedump tap -o PREFIX [-v] -- CMD [ARGS...]
 
@@ -53,6 +54,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		side, expect   string
 		client, server string
 		frames         bool
+		pcap           string
+		port           uint
 	)
 	fs.BoolVar(&opts.JSON, "json", false, "NDJSON output: one object per frame, message, exchange, error and end (framedump.schema.json)")
 	fs.BoolVar(&opts.Hex, "x", false, "hex and ASCII dump of each frame's payload, capped by -xlines")
@@ -63,6 +66,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&client, "client", "", "conversation view: the `file` of what the client sent")
 	fs.StringVar(&server, "server", "", "conversation view: the `file` of what the server sent")
 	fs.BoolVar(&frames, "frames", false, "frame layer only: frames until the stream ends (as frame_decode.json vectors are read)")
+	fs.StringVar(&pcap, "pcap", "", "conversation view of every TCP connection in a pcap or pcapng capture `file`")
+	fs.UintVar(&port, "port", 0, "with -pcap, only the connections on this TCP `port`; its side is the server")
 	fs.StringVar(&expect, "expect", "", "message layer only: the message `types` expected in turn, e.g. 01,02 (as message_decode.json vectors are read)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -100,6 +105,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usage("-frames and -expect exclude each other")
 	}
 
+	if port > 65535 {
+		return usage("-port %d is not a TCP port", port)
+	}
+	if port != 0 && pcap == "" {
+		return usage("-port goes with -pcap")
+	}
+	if pcap != "" {
+		if fs.NArg() != 0 || client != "" || frames || expect != "" || side != "" {
+			return usage("-pcap takes no FILE, -client, -server, -frames, -expect or -side")
+		}
+		return capture(pcap, uint16(port), stdout, stderr, opts)
+	}
 	if (client == "") != (server == "") {
 		return usage("-client and -server go together")
 	}
