@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -260,6 +262,86 @@ func TestIdleClose(t *testing.T) {
 		err := wait()
 		if !errors.Is(err, ErrReset) || errors.Is(err, ErrNotSent) {
 			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+// recorder is a plain byte stream (no net.Conn methods) that keeps what
+// is written to it.
+type recorder struct {
+	io.ReadWriteCloser
+	mu  sync.Mutex
+	out []byte
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	n, err := r.ReadWriteCloser.Write(p)
+	r.mu.Lock()
+	r.out = append(r.out, p[:n]...)
+	r.mu.Unlock()
+	return n, err
+}
+
+func (r *recorder) written() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.out)
+}
+
+// [RPC-33] Over a plain stream a cancelled call sends RST before closing
+// when its writer is at a frame boundary (waiting for the reply), and
+// closes without it while it may be inside a frame (writing a request).
+func TestCancelRSTPlainStream(t *testing.T) {
+	checkGoroutines(t)
+	s := NewServer(nil)
+	entered := make(chan struct{}, 1)
+	if err := s.RegisterEndpoint("Wait", func(ctx context.Context, in *Msg, out *Msg) error {
+		entered <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RegisterEndpoint("Sink", func(in io.Reader, out *Msg) error {
+		entered <- struct{}{}
+		_, err := io.Copy(io.Discard, in)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(t *testing.T, endpoint string, in any) []byte {
+		a, b := socketpair(t)
+		served := make(chan error, 1)
+		go func() { served <- s.Serve(rwc{b}) }()
+		rec := &recorder{ReadWriteCloser: a}
+		c := NewClient(rec, &ClientOptions{Extensions: []string{}})
+		ctx, cancel := context.WithCancel(context.Background())
+		res := make(chan error, 1)
+		go func() {
+			var out Msg
+			res <- c.Call(ctx, endpoint, in, &out)
+		}()
+		<-entered
+		time.Sleep(50 * time.Millisecond) // the client blocks where it is going
+		cancel()
+		if err := <-res; !errors.Is(err, context.Canceled) {
+			t.Fatalf("call: %v", err)
+		}
+		<-served
+		return rec.written()
+	}
+	t.Run("waiting for the reply", func(t *testing.T) {
+		w := run(t, "Wait", &Msg{})
+		if !bytes.HasSuffix(w, rst) {
+			t.Fatalf("the client's last bytes are %x, want RST", w[max(0, len(w)-12):])
+		}
+	})
+	t.Run("writing the request", func(t *testing.T) {
+		// A body the server reads slower than the client writes: the
+		// client is blocked inside a frame when it is cancelled.
+		w := run(t, "Sink", struct{ io.Reader }{&slowReader{n: 1 << 20, every: time.Millisecond}})
+		if bytes.HasSuffix(w, rst) {
+			t.Fatalf("RST sent from inside a frame")
 		}
 	})
 }
