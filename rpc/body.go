@@ -51,15 +51,29 @@ var okTrailer = wire.AppendTrailer(nil, wire.StatusOK, "")
 // is the source's error and err is nil. Without the extension only RST can
 // tell the reader: RST is sent and err, which ends the connection, wraps
 // srcErr. err also reports a failed transport.
+//
+// A source that panics (in Read or Close) fails as any other, except that
+// the connection is reset even with the trailer extension: the panic is
+// a bug on this side, and ending the connection is the safe reaction.
 func sendOctets(w *frame.Writer, src io.Reader, trailer bool, scratch *[]byte) (srcErr, err error) {
-	defer closeSource(src)
+	g := &guardedSource{r: src}
+	defer func() {
+		if cerr := closeSource(src); cerr != nil && err == nil && errors.As(cerr, new(stackTracer)) {
+			w.WriteRST()
+			err = fmt.Errorf("%w, connection reset: %w", ErrStreamFailed, cerr)
+		}
+	}()
 	mw, err := w.NewMessage(frame.TypeData)
 	if err != nil {
 		return nil, fmt.Errorf("rpc: writing a stream body: %w", err)
 	}
-	_, srcErr = mw.ReadFrom(src)
+	_, srcErr = mw.ReadFrom(g)
 	if w.Err() != nil {
 		return srcErr, fmt.Errorf("rpc: writing a stream body: %w", w.Err())
+	}
+	if g.panicked != nil {
+		w.WriteRST()
+		return srcErr, fmt.Errorf("%w, connection reset: %w", ErrStreamFailed, srcErr)
 	}
 	if srcErr != nil && !trailer {
 		w.WriteRST()

@@ -305,7 +305,7 @@ func (c *Client) call(ctx context.Context, a *callArgs) (keep bool, err error) {
 		return false, a.unsupported()
 	}
 	if a.dt.HasJSON() {
-		js, err := c.codec.MarshalAppend(c.ebuf[:0], a.meta)
+		js, err := marshal(c.codec, c.ebuf[:0], a.meta)
 		if err != nil {
 			return false, encodeRequestError(a.endpoint, err)
 		}
@@ -455,7 +455,7 @@ func (c *Client) readJSON(endpoint string, target any) (error, error) {
 		}
 		return tooLargeReply(endpoint, c.opts.MaxJSON), nil
 	}
-	if err := c.codec.Unmarshal(js, target); err != nil {
+	if err := unmarshal(c.codec, js, target); err != nil {
 		return decodeReplyError(endpoint, err), nil
 	}
 	return nil, nil

@@ -109,6 +109,10 @@ func (c *serverConn) serve() error {
 			return err
 		}
 		if err := c.exchange(&h); err != nil {
+			if errors.As(err, new(stackTracer)) {
+				// A reply source panicked after the reply header.
+				c.s.logf("rpc: reply of %q: %s", c.endpoint, withStack(err))
+			}
 			return err
 		}
 		if err := c.w.Flush(); err != nil {

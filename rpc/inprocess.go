@@ -95,7 +95,7 @@ func (c *inprocClient) request(a *callArgs) (*request, error) {
 		req.value = a.meta
 		return req, nil
 	}
-	js, err := c.codec.MarshalAppend(nil, a.meta)
+	js, err := marshal(c.codec, nil, a.meta)
 	if err != nil {
 		return nil, encodeRequestError(a.endpoint, err)
 	}
@@ -129,7 +129,7 @@ func (c *inprocClient) decode(a *callArgs, res *result) error {
 	if int64(len(res.json)) > c.maxJSON {
 		return tooLargeReply(a.endpoint, c.maxJSON)
 	}
-	if err := c.codec.Unmarshal(res.json, a.target); err != nil {
+	if err := unmarshal(c.codec, res.json, a.target); err != nil {
 		return decodeReplyError(a.endpoint, err)
 	}
 	return nil

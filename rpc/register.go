@@ -155,7 +155,7 @@ func newHandler(name string, fn reflect.Value) (*handler, error) {
 // func, complex) at registration, through a zero value. (A custom codec
 // may refuse more at call time: that is a ServerError reply.)
 func encodableJSON(t reflect.Type) error {
-	_, err := StdJSON.MarshalAppend(nil, reflect.New(t).Interface())
+	_, err := marshal(StdJSON, nil, reflect.New(t).Interface())
 	return err
 }
 
