@@ -119,7 +119,22 @@ func (c *serverConn) serve() error {
 			return fmt.Errorf("rpc: writing a reply: %w", err)
 		}
 		c.lastEnd = c.r.Offset()
+		c.trimBuffers()
 	}
+}
+
+// trimBuffers drops buffers grown past maxKeptBuffer, after every
+// exchange whatever its outcome: an idle connection holds no more than
+// its steady-state memory.
+func (c *serverConn) trimBuffers() {
+	c.hbuf, c.jbuf, c.rbuf = trim(c.hbuf), trim(c.jbuf), trim(c.rbuf)
+}
+
+func trim(b []byte) []byte {
+	if cap(b) > maxKeptBuffer {
+		return nil
+	}
+	return b
 }
 
 // nextRequest waits for the next request header and decodes it into h.
@@ -244,11 +259,8 @@ func (c *serverConn) run(hd *handler, req *request) error {
 		}
 	}
 	err := c.reply(&res)
-	if res.json != nil && cap(res.json) <= maxKeptBuffer {
+	if res.json != nil {
 		c.rbuf = res.json[:0]
-	}
-	if cap(c.jbuf) > maxKeptBuffer {
-		c.jbuf = nil
 	}
 	return err
 }

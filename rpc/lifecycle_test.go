@@ -345,3 +345,40 @@ func TestCancelRSTPlainStream(t *testing.T) {
 		}
 	})
 }
+
+// A connection's buffers return to their steady size after any request,
+// an over-limit JSON body included [RPC-16].
+func TestBuffersAfterLargeBodies(t *testing.T) {
+	checkGoroutines(t)
+	s := testServer(t, nil)
+	p := newPair(t, s, nil)
+	ctx := context.Background()
+	var out Msg
+	big := &Msg{Text: strings.Repeat("x", DefaultMaxJSON+10)}
+	mustStatus(t, p.cli.Call(ctx, "Echo", big, &out), StatusRequestError, "")
+	// The connection waits for the next request (setIdle, under s.mu,
+	// after the exchange: what it holds now it holds while idle).
+	for {
+		s.mu.Lock()
+		idle := false
+		for c := range s.conns {
+			idle = c.idle
+		}
+		if idle {
+			break
+		}
+		s.mu.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		for name, b := range map[string][]byte{"header": c.hbuf, "request": c.jbuf, "reply": c.rbuf} {
+			if cap(b) > maxKeptBuffer {
+				t.Errorf("%s buffer kept at %d bytes", name, cap(b))
+			}
+		}
+	}
+	if cap(p.cli.jbuf) > maxKeptBuffer || cap(p.cli.ebuf) > maxKeptBuffer {
+		t.Errorf("client buffers kept at %d and %d bytes", cap(p.cli.jbuf), cap(p.cli.ebuf))
+	}
+}
