@@ -41,6 +41,18 @@ func readLimited(m *frame.MessageReader, buf []byte, limit int64) (b []byte, ove
 	}
 }
 
+// nextPart starts the next message of an exchange that has begun, where
+// the end of the stream is a truncation, never a clean end [RPC-14],
+// [ERR-2]: class unexpected-eof at the offset where it ended.
+func nextPart(r *frame.Reader, t frame.Type) (*frame.MessageReader, error) {
+	m, err := r.NextMessage(t)
+	if err == io.EOF {
+		err = &frame.ProtocolError{Class: frame.ClassUnexpectedEOF, Rule: "RPC-14", Offset: r.Offset(),
+			Detail: "stream ended between the messages of an exchange"}
+	}
+	return m, err
+}
+
 // okTrailer is the Trailer of a body that ended well [RPC-22].
 var okTrailer = wire.AppendTrailer(nil, wire.StatusOK, "")
 
@@ -105,11 +117,8 @@ func readTrailer(r *frame.Reader, trailer bool, scratch *[]byte) error {
 	if !trailer {
 		return io.EOF
 	}
-	m, err := r.NextMessage(frame.TypeTrailer)
+	m, err := nextPart(r, frame.TypeTrailer)
 	if err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
 		return fmt.Errorf("rpc: reading a trailer: %w", err)
 	}
 	b, err := m.AppendTo((*scratch)[:0])

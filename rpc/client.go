@@ -389,7 +389,7 @@ func (c *Client) receive(ctx context.Context, ic *interrupt, a *callArgs, srcErr
 		}
 		return false, errors.Join(srcErr, result)
 	}
-	m, err := c.r.NextMessage(frame.TypeData)
+	m, err := nextPart(c.r, frame.TypeData)
 	if err != nil {
 		return false, c.fail(ctx, ic, fmt.Errorf("rpc: reading the reply stream: %w", err))
 	}
@@ -435,7 +435,7 @@ func (c *Client) readReplyHeader() (*header, error) {
 // is an error that leaves the connection in sync (too large, undecodable);
 // the second one that does not.
 func (c *Client) readJSON(endpoint string, target any) (error, error) {
-	m, err := c.r.NextMessage(frame.TypeData)
+	m, err := nextPart(c.r, frame.TypeData)
 	if err != nil {
 		return nil, fmt.Errorf("rpc: reading the reply body: %w", err)
 	}

@@ -218,7 +218,7 @@ func (c *serverConn) exchange(h *header) error {
 // MaxJSON [RPC-16]. A longer body is drained with the rest of the request
 // and answered with the RequestError result returned.
 func (c *serverConn) readRequestJSON(dt dataType, req *request) (*result, error) {
-	m, err := c.r.NextMessage(frame.TypeData)
+	m, err := nextPart(c.r, frame.TypeData)
 	if err != nil {
 		return nil, c.fatal(fmt.Errorf("rpc: reading the request body: %w", err))
 	}
@@ -242,7 +242,7 @@ func (c *serverConn) readRequestJSON(dt dataType, req *request) (*result, error)
 func (c *serverConn) run(hd *handler, req *request) error {
 	var body *requestBody
 	if req.dt.HasOctets() {
-		m, err := c.r.NextMessage(frame.TypeData)
+		m, err := nextPart(c.r, frame.TypeData)
 		if err != nil {
 			return c.fatal(fmt.Errorf("rpc: reading the request body: %w", err))
 		}
@@ -291,7 +291,7 @@ func (c *serverConn) drain(dt dataType, m *frame.MessageReader, read int64) erro
 	if dt.HasJSON() {
 		if m == nil {
 			var err error
-			if m, err = c.r.NextMessage(frame.TypeData); err != nil {
+			if m, err = nextPart(c.r, frame.TypeData); err != nil {
 				return c.fatal(fmt.Errorf("rpc: discarding the request body: %w", err))
 			}
 		}
@@ -300,7 +300,7 @@ func (c *serverConn) drain(dt dataType, m *frame.MessageReader, read int64) erro
 		}
 	}
 	if dt.HasOctets() {
-		m, err := c.r.NextMessage(frame.TypeData)
+		m, err := nextPart(c.r, frame.TypeData)
 		if err != nil {
 			return c.fatal(fmt.Errorf("rpc: discarding the request body: %w", err))
 		}

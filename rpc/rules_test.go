@@ -746,3 +746,51 @@ func TestCloseDuringStream(t *testing.T) {
 		t.Fatalf("call after Close: %v", err)
 	}
 }
+
+// [RPC-14] [ERR-2] The end of the stream between the messages of one
+// exchange is a truncation (unexpected-eof), on either side, never io.EOF.
+func TestEndBetweenMessages(t *testing.T) {
+	checkGoroutines(t)
+	s := testServer(t, nil)
+	truncated := func(t *testing.T, err error) {
+		t.Helper()
+		var fe *frame.ProtocolError
+		if !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || !errors.As(err, &fe) || fe.Class != frame.ClassUnexpectedEOF {
+			t.Fatalf("got %v, want unexpected-eof", err)
+		}
+	}
+	t.Run("server: after the request header", func(t *testing.T) {
+		r := newRawServer(t, s)
+		r.send(t, hdr(reqHeader("Echo", 2, 2)))
+		r.conn.(interface{ CloseWrite() error }).CloseWrite()
+		truncated(t, r.result(t))
+	})
+	t.Run("server: between the parts of a multipart body", func(t *testing.T) {
+		r := newRawServer(t, s)
+		r.send(t, hdr(helloReq))
+		readN(t, r.conn, len(hdr(helloRep)))
+		r.send(t, hdr(reqHeader("PushMeta", 4, 2)), data(`{}`))
+		r.conn.(interface{ CloseWrite() error }).CloseWrite()
+		truncated(t, r.result(t))
+	})
+	t.Run("client: after the reply header", func(t *testing.T) {
+		r := newRawClient(t, nil)
+		var out Msg
+		wait := r.call(func(c *Client) error { return c.Call(context.Background(), "Echo", &Msg{}, &out) })
+		readN(t, r.conn, len(cat(hdr(reqHeader("Echo", 2, 2)), data(`{"Text":"","N":0}`+"\n"))))
+		r.send(t, hdr(repHeader(2, 1, "")))
+		r.conn.Close()
+		truncated(t, wait())
+	})
+	t.Run("client: between the parts of a multipart reply", func(t *testing.T) {
+		r := newRawClient(t, nil)
+		var m Msg
+		wait := r.call(func(c *Client) error { return c.Call(context.Background(), "PullMeta", &Msg{}, &Pull{Meta: &m}) })
+		readN(t, r.conn, len(hdr(helloReq)))
+		r.send(t, hdr(helloRep))
+		readN(t, r.conn, len(cat(hdr(reqHeader("PullMeta", 2, 4)), data(`{"Text":"","N":0}`+"\n"))))
+		r.send(t, hdr(repHeader(4, 1, "")), data(`{}`))
+		r.conn.Close()
+		truncated(t, wait())
+	})
+}
