@@ -203,7 +203,7 @@ func (c *Client) failSent(ctx context.Context, ic *interrupt, err error, mark in
 	if notSent && c.hup.returnsSoon(idleReadGrace) {
 		// The write failed on a connection the server had closed:
 		// what it sent before says how [RPC-42].
-		if ierr := c.idleClosed(); errors.As(ierr, new(*idleCloseError)) {
+		if ierr := c.idleClosed(); ierr != nil && errors.As(ierr, new(*idleCloseError)) {
 			err = ierr
 		}
 	}
@@ -372,7 +372,7 @@ func (c *Client) receive(ctx context.Context, ic *interrupt, a *callArgs, srcErr
 		if ic.stop() {
 			return false, c.fail(ctx, nil, errLateReply)
 		}
-		return false, errors.Join(srcErr, &Error{Status: Status(rh.Error), Message: rh.ErrorMessage})
+		return false, withOutcome(srcErr, &Error{Status: Status(rh.Error), Message: rh.ErrorMessage})
 	}
 	if rh.DataType != a.accept {
 		return false, c.fail(ctx, ic, protocolError(ClassBadReply, "RPC-17", "reply DataType %v to a request with Accept %v", rh.DataType, a.accept))
@@ -387,7 +387,7 @@ func (c *Client) receive(ctx context.Context, ic *interrupt, a *callArgs, srcErr
 		if ic.stop() {
 			return false, c.fail(ctx, nil, errLateReply)
 		}
-		return false, errors.Join(srcErr, result)
+		return false, withOutcome(srcErr, result)
 	}
 	m, err := nextPart(c.r, frame.TypeData)
 	if err != nil {
@@ -401,7 +401,7 @@ func (c *Client) receive(ctx context.Context, ic *interrupt, a *callArgs, srcErr
 		if body.end != nil && !isEndOfBody(body.end) {
 			return false, body.end
 		}
-		return false, errors.Join(srcErr, result)
+		return false, withOutcome(srcErr, result)
 	}
 	a.deliver(body)
 	c.holder.Store(&turnHolder{endpoint: a.endpoint, since: time.Now(), stream: true})

@@ -63,12 +63,27 @@ func (s *Server) route(endpoint string, dt, accept dataType) (*handler, *result)
 		return nil, failResult(StatusRequestError, "unknown endpoint %q", endpoint)
 	}
 	if dt != h.in {
-		return nil, failResult(StatusRequestError, "endpoint %q takes a %v request body, not %v", endpoint, h.in, dt)
+		return nil, failResult(StatusRequestError, "endpoint %q takes %s, not %s", endpoint, bodyPhrase(h.in), bodyPhrase(dt))
 	}
 	if accept != h.out {
-		return nil, failResult(StatusRequestError, "endpoint %q replies with a %v body, not %v", endpoint, h.out, accept)
+		return nil, failResult(StatusRequestError, "endpoint %q replies with %s, not %s", endpoint, bodyPhrase(h.out), bodyPhrase(accept))
 	}
 	return h, nil
+}
+
+// bodyPhrase names a body kind in a message: "an octets body".
+func bodyPhrase(d dataType) string {
+	switch d {
+	case dataNone:
+		return "no body"
+	case dataJSON:
+		return "a JSON body"
+	case dataOctets:
+		return "an octets body"
+	case dataMultipart:
+		return "a JSON+octets body"
+	}
+	return fmt.Sprintf("a body of DataType %d", uint32(d))
 }
 
 // call decodes the request, runs the handler and encodes its reply

@@ -20,17 +20,34 @@ type Error struct {
 	Message string
 }
 
+// Error reads "rpc: status 4 (Error): message": the number and the name
+// as the spec's status table gives them. Every message of this package
+// names a status so.
 func (e *Error) Error() string {
-	return fmt.Sprintf("rpc: %v: %s", e.Status, e.Message)
+	return "rpc: " + e.Status.phrase() + ": " + e.Message
+}
+
+// phrase is a status as messages name it: "status 4 (Error)".
+func (s Status) phrase() string {
+	return fmt.Sprintf("status %d (%v)", uint32(s), s)
 }
 
 // statusOf maps an error to the status and message that carry it to the
-// peer: a *Error anywhere in the chain keeps its own, anything else is
-// Error with its text.
+// peer: a *Error anywhere in the chain gives its status, anything else is
+// Error. The message is the whole text, with a wrapped *Error's own
+// "rpc: status ..." prefix left out: fmt.Errorf("storing %s: %w", name,
+// &Error{...}) sends "storing name: " and the Error's message.
 func statusOf(err error) (Status, string) {
 	var se *Error
 	if errors.As(err, &se) && se.Status.valid() && se.Status != StatusOK {
-		return se.Status, se.Message
+		if err == error(se) {
+			return se.Status, se.Message
+		}
+		text, inner := err.Error(), se.Error()
+		if i := strings.LastIndex(text, inner); i >= 0 {
+			return se.Status, text[:i] + se.Message + text[i+len(inner):]
+		}
+		return se.Status, text
 	}
 	return StatusError, err.Error()
 }
@@ -232,6 +249,37 @@ func (e *streamError) Error() string {
 
 func (e *streamError) Is(target error) bool { return target == ErrStreamFailed }
 func (e *streamError) Unwrap() error        { return e.err }
+
+// streamOutcome is a call whose pushed stream failed, with the outcome of
+// the reply: one error, one line, matching both.
+type streamOutcome struct {
+	stream *streamError
+	reply  error
+}
+
+// withOutcome joins a failed pushed stream (srcErr, a *streamError or
+// nil) and the reply's outcome (nil, an *Error, a decoding error). A
+// reply that only repeats the stream's failure, as a handler that returns
+// its body's error does, adds just its status.
+func withOutcome(srcErr, reply error) error {
+	se, ok := srcErr.(*streamError)
+	if !ok || reply == nil {
+		return errors.Join(srcErr, reply)
+	}
+	return &streamOutcome{stream: se, reply: reply}
+}
+
+func (e *streamOutcome) Error() string {
+	var re *Error
+	if errors.As(e.reply, &re) {
+		if _, msg := statusOf(e.stream.err); msg == re.Message {
+			return e.stream.Error() + "; the server answered " + re.Status.phrase()
+		}
+	}
+	return e.stream.Error() + "; the server answered: " + strings.TrimPrefix(e.reply.Error(), "rpc: ")
+}
+
+func (e *streamOutcome) Unwrap() []error { return []error{e.stream, e.reply} }
 
 // streamStatus turns the error a stream source failed with into what the
 // reader of that stream sees with the trailer extension: an *Error with

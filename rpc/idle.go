@@ -28,7 +28,7 @@ func (c *Client) watchIdle() {
 
 // idleEnded runs when the idle read returns. If no call has taken the turn
 // meanwhile, the connection is over: the server sent RST or hung up, or
-// broke the protocol by sending while no request was pending.
+// failed.
 func (c *Client) idleEnded() {
 	select {
 	case c.turn <- struct{}{}:
@@ -42,8 +42,9 @@ func (c *Client) idleEnded() {
 	if c.Err() != nil || !c.hup.arrived() {
 		return
 	}
-	err := c.idleClosed()
-	c.breakConn(err)
+	if err := c.idleClosed(); err != nil {
+		c.breakConn(err)
+	}
 }
 
 // endIdle is the start of a call, before it writes anything: if the idle
@@ -53,18 +54,25 @@ func (c *Client) endIdle(ctx context.Context) error {
 		return nil
 	}
 	err := c.idleClosed()
+	if err == nil {
+		return nil
+	}
 	c.breakConn(err)
 	return &notSentError{connectionLost(err)}
 }
 
-// idleClosed tells what ended an idle connection, with the turn held.
+// idleClosed tells what ended an idle connection, with the turn held: nil
+// if it has not ended. Bytes of a frame other than RST are left for the
+// next call to read as its reply: on a byte stream a server that answers
+// before the request arrives cannot be told from a fast one, and the
+// call's reply checks say what is wrong with them.
 func (c *Client) idleClosed() error {
 	t, ok := c.r.PeekType()
 	switch {
 	case ok && t == frame.TypeRST:
 		return &idleCloseError{reset: true, cause: frame.ErrReset}
 	case ok:
-		return protocolError(ClassBadReply, "RPC-28", "the server sent a %v frame while no request was pending", t)
+		return nil
 	}
 	_, err := c.r.NextMessage(frame.TypeHeader)
 	if err == io.EOF {

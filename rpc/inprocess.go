@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -76,7 +75,7 @@ func (c *inprocClient) Call(ctx context.Context, endpoint string, in, out any) e
 		}
 	}
 	if res.status != StatusOK {
-		return errors.Join(srcErr, &Error{Status: res.status, Message: res.message})
+		return withOutcome(srcErr, &Error{Status: res.status, Message: res.message})
 	}
 	return c.reply(&a, res, srcErr)
 }
@@ -110,13 +109,13 @@ func (c *inprocClient) reply(a *callArgs, res *result, srcErr error) error {
 		result = c.decode(a, res)
 	}
 	if res.body == nil {
-		return errors.Join(srcErr, result)
+		return withOutcome(srcErr, result)
 	}
 	body := &inprocStream{r: res.body}
 	if result != nil || srcErr != nil {
 		io.Copy(io.Discard, body)
 		body.Close()
-		return errors.Join(srcErr, result)
+		return withOutcome(srcErr, result)
 	}
 	a.deliver(body)
 	return nil

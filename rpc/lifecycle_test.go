@@ -87,7 +87,7 @@ func TestClientIOTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.RegisterEndpoint("NoRead", func(in io.Reader, out *Msg) error {
-		time.Sleep(time.Second)
+		time.Sleep(3 * time.Second)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -95,19 +95,19 @@ func TestClientIOTimeout(t *testing.T) {
 	// A piece of the stream is a whole frame: the sender sends a frame
 	// when it is full, so it is what progress looks like to the reader.
 	if err := s.RegisterEndpoint("Slow", func(in *Msg, out *io.Reader) error {
-		*out = &slowReader{n: in.N, every: 100 * time.Millisecond}
+		*out = &slowReader{n: in.N, every: 500 * time.Millisecond}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.RegisterEndpoint("SlowCount", func(in io.Reader, out *Msg) error {
-		n, err := io.Copy(io.Discard, struct{ io.Reader }{&slowReader{src: in, every: 100 * time.Millisecond, n: 1 << 30}})
+		n, err := io.Copy(io.Discard, struct{ io.Reader }{&slowReader{src: in, every: 500 * time.Millisecond, n: 1 << 30}})
 		out.N = int(n)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	opts := &ClientOptions{IOTimeout: 150 * time.Millisecond}
+	opts := &ClientOptions{IOTimeout: 2 * time.Second}
 	t.Run("no reply", func(t *testing.T) {
 		p := newPair(t, s, opts)
 		var out Msg
@@ -124,7 +124,7 @@ func TestClientIOTimeout(t *testing.T) {
 	t.Run("request not read", func(t *testing.T) {
 		p := newPair(t, s, opts)
 		var out Msg
-		err := p.cli.Call(context.Background(), "NoRead", bytes.NewReader(make([]byte, 64<<20)), &out)
+		err := p.cli.Call(context.Background(), "NoRead", bytes.NewReader(make([]byte, 16<<20)), &out)
 		if !errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, ErrNotSent) {
 			t.Fatalf("got %v, want os.ErrDeadlineExceeded, sent in part", err)
 		}
@@ -132,12 +132,12 @@ func TestClientIOTimeout(t *testing.T) {
 	t.Run("slow reply stream", func(t *testing.T) {
 		p := newPair(t, s, opts)
 		var body io.Reader
-		// 6 pieces 100 ms apart: 0.6 s in all, each within the bound.
-		if err := p.cli.Call(context.Background(), "Slow", &Msg{N: 6}, &body); err != nil {
+		// 5 pieces 500 ms apart: 2.5 s in all, each within the bound.
+		if err := p.cli.Call(context.Background(), "Slow", &Msg{N: 5}, &body); err != nil {
 			t.Fatal(err)
 		}
 		b, err := io.ReadAll(body)
-		if err != nil || len(b) != 6*slowPiece {
+		if err != nil || len(b) != 5*slowPiece {
 			t.Fatalf("got %d bytes, %v", len(b), err)
 		}
 		echoOK(t, p.cli)
@@ -145,9 +145,9 @@ func TestClientIOTimeout(t *testing.T) {
 	t.Run("slow request stream", func(t *testing.T) {
 		p := newPair(t, s, opts)
 		var out Msg
-		// The server takes a piece every 100 ms of a body much larger
+		// The server takes a piece every 500 ms of a body much larger
 		// than the socket buffers: the client's writes progress slowly.
-		n := 6 * slowPiece
+		n := 5 * slowPiece
 		if err := p.cli.Call(context.Background(), "SlowCount", bytes.NewReader(make([]byte, n)), &out); err != nil || out.N != n {
 			t.Fatalf("got %+v, %v", out, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -216,7 +217,7 @@ func TestDrainBeforeReply(t *testing.T) {
 		// The same with a JSON body and a wrong Accept.
 		var r io.Reader
 		err := p.cli.Call(ctx, "Echo", &Msg{Text: string(big[:100000])}, &r)
-		mustStatus(t, err, StatusRequestError, `endpoint "Echo" replies with a JSON body, not Octets`)
+		mustStatus(t, err, StatusRequestError, `endpoint "Echo" replies with a JSON body, not an octets body`)
 		echoOK(t, p.cli)
 	})
 	t.Run("RPC-15 past the bound the server resets", func(t *testing.T) {
@@ -793,4 +794,34 @@ func TestEndBetweenMessages(t *testing.T) {
 		r.conn.Close()
 		truncated(t, wait())
 	})
+}
+
+// Error texts read well: a wrapped *Error keeps its status and the whole
+// text; a failed pushed stream is reported once; statuses are named as
+// the spec names them.
+func TestErrorTexts(t *testing.T) {
+	checkGoroutines(t)
+	s := testServer(t, nil)
+	if err := s.RegisterEndpoint("Store", func(in *Msg, out *Msg) error {
+		return fmt.Errorf("storing %s: %w", in.Text, &Error{Status: StatusRequestError, Message: "snapshot already exists"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := newPair(t, s, nil)
+	ctx := context.Background()
+	var out Msg
+	mustStatus(t, p.cli.Call(ctx, "Store", &Msg{Text: "pool/a@1"}, &out), StatusRequestError, "storing pool/a@1: snapshot already exists")
+	if got := (&Error{Status: StatusError, Message: "x"}).Error(); got != "rpc: status 4 (Error): x" {
+		t.Fatalf("Error text %q", got)
+	}
+	err := p.cli.Call(ctx, "Count", io.MultiReader(strings.NewReader("ab"), errReader{errors.New("zfs send died")}), &out)
+	if !errors.Is(err, ErrStreamFailed) || strings.Contains(err.Error(), "\n") || strings.Count(err.Error(), "zfs send died") != 1 {
+		t.Fatalf("failed push reported as %q", err)
+	}
+	mustStatus(t, err, StatusError, "zfs send died")
+	err = p.cli.Call(ctx, "Echo", strings.NewReader("x"), &out)
+	mustStatus(t, err, StatusRequestError, `endpoint "Echo" takes a JSON body, not an octets body`)
+	var body io.Reader
+	err = p.cli.Call(ctx, "Echo", &Msg{}, &body)
+	mustStatus(t, err, StatusRequestError, `endpoint "Echo" replies with a JSON body, not an octets body`)
 }
