@@ -382,3 +382,27 @@ func TestBuffersAfterLargeBodies(t *testing.T) {
 		t.Errorf("client buffers kept at %d and %d bytes", cap(p.cli.jbuf), cap(p.cli.ebuf))
 	}
 }
+
+// A call that gives up waiting for its turn says who holds it and for
+// how long; a stream left unread is named as such.
+func TestTurnWaitError(t *testing.T) {
+	checkGoroutines(t)
+	p := newPair(t, testServer(t, nil), nil)
+	var body io.ReadCloser
+	if err := p.cli.Call(context.Background(), "Stream", &Msg{Text: "x", N: 10 << 20}, &body); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var out Msg
+	err := p.cli.Call(ctx, "Echo", &Msg{}, &out)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), `held by the unread streamed reply of "Stream" for `) {
+		t.Fatalf("got %v", err)
+	}
+	// The waiting call sent nothing: the stream and the connection are
+	// intact.
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		t.Fatal(err)
+	}
+	echoOK(t, p.cli)
+}
