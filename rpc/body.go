@@ -139,6 +139,30 @@ func readTrailer(r *frame.Reader, trailer bool, scratch *[]byte) error {
 	return &Error{Status: Status(h.Error), Message: h.ErrorMessage}
 }
 
+// errEarlyReply stops a request stream whose reply has begun to arrive:
+// the server refused the call before reading the stream [RPC-43].
+var errEarlyReply = errors.New("the server replied before the end of the request")
+
+// earlyStop is a client's request stream, which stops as soon as the
+// server's reply arrives: with the trailer extension the body then ends
+// with a failure Trailer and the connection stays usable, without it the
+// client resets the connection [RPC-43]. Either way the caller gets the
+// server's answer, not a broken pipe.
+type earlyStop struct {
+	r   io.Reader
+	hup *hangupReader
+}
+
+func (e *earlyStop) Read(p []byte) (int, error) {
+	if e.hup.arrived() {
+		return 0, errEarlyReply
+	}
+	return e.r.Read(p)
+}
+
+// Close closes the source as sendOctets closes every source.
+func (e *earlyStop) Close() error { return closeSource(e.r) }
+
 // isEndOfBody: the error a stream body ends with when the connection is
 // still in sync.
 func isEndOfBody(err error) bool {
@@ -154,6 +178,14 @@ type requestBody struct {
 	m       *frame.MessageReader
 	end     error // io.EOF, a *Error from the trailer, or a stream error
 	invalid bool
+	read    bool // the handler read from it
+}
+
+// touched reports whether the handler read from the body at all.
+func (b *requestBody) touched() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.read
 }
 
 var errBodyGone = errors.New("rpc: request body read after its handler returned")
@@ -161,6 +193,7 @@ var errBodyGone = errors.New("rpc: request body read after its handler returned"
 func (b *requestBody) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.read = true
 	if b.invalid {
 		return 0, errBodyGone
 	}
@@ -185,6 +218,7 @@ func (b *requestBody) Read(p []byte) (int, error) {
 func (b *requestBody) WriteTo(w io.Writer) (int64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.read = true
 	if b.invalid {
 		return 0, errBodyGone
 	}

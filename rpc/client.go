@@ -315,9 +315,34 @@ func (c *Client) call(ctx context.Context, a *callArgs) (keep bool, err error) {
 	mark := c.sent.n
 	srcErr, err := c.send(a)
 	if err != nil {
-		return false, c.failSent(ctx, ic, err, mark)
+		if c.sent.n == mark {
+			return false, c.failSent(ctx, ic, err, mark)
+		}
+		if refusal := c.earlyRefusal(); refusal != nil {
+			// The server refused the call before the end of its
+			// request and ended the connection [RPC-43].
+			return false, errors.Join(refusal, c.failSent(ctx, ic, err, -1))
+		}
+		return false, c.fail(ctx, ic, err)
 	}
 	return c.receive(ctx, ic, a, srcErr)
+}
+
+// earlyRefusal reads, after the request could not be written to its end,
+// the non-OK reply header the server sent before it stopped reading
+// [RPC-43]: nil if there is none.
+func (c *Client) earlyRefusal() error {
+	if !c.hup.returnsSoon(idleReadGrace) {
+		return nil
+	}
+	if t, ok := c.r.PeekType(); !ok || t != frame.TypeHeader {
+		return nil
+	}
+	rh, err := c.readReplyHeader()
+	if err != nil || rh.Error == wire.StatusOK {
+		return nil
+	}
+	return &Error{Status: Status(rh.Error), Message: rh.ErrorMessage}
 }
 
 // send writes the request whose JSON part is in c.ebuf [RPC-14] and ends
@@ -342,9 +367,20 @@ func (c *Client) send(a *callArgs) (srcErr, err error) {
 		}
 	}
 	if a.dt.HasOctets() {
-		srcErr, err = sendOctets(c.w, a.src, c.ext.trailer, &c.hbuf)
+		// A read pending while the stream goes out notices a reply that
+		// comes before its end [RPC-43]; it may wait as long as the
+		// stream takes.
+		if c.dl != nil {
+			c.dl.clearRead()
+		}
+		c.hup.watch(func() {})
+		srcErr, err = sendOctets(c.w, &earlyStop{r: a.src, hup: c.hup}, c.ext.trailer, &c.hbuf)
 		if err != nil {
 			return nil, err
+		}
+		if errors.Is(srcErr, errEarlyReply) {
+			// Ended with a failure Trailer; the reply says why.
+			srcErr = nil
 		}
 		if srcErr != nil {
 			srcErr = requestStreamError(a.endpoint, srcErr)

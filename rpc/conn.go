@@ -197,10 +197,10 @@ func (c *serverConn) exchange(h *header) error {
 		res = failResult(StatusRequestError, "Accept %v needs the %q extension, not granted on this connection", dataMultipart, ExtMultipart)
 	}
 	if res != nil {
-		if err := c.drain(h.DataType, nil, 0); err != nil {
-			return err
-		}
-		return c.reply(res)
+		// Decided from the header alone: the refusal goes first, so that
+		// a client still sending learns it, and the body is consumed
+		// after it [RPC-43].
+		return c.replyFirst(res, func() error { return c.drain(h.DataType, nil, 0) })
 	}
 	req := request{endpoint: h.Endpoint, dt: h.DataType, accept: h.Accept, codec: c.codec, buf: c.rbuf}
 	if h.DataType.HasJSON() {
@@ -252,6 +252,12 @@ func (c *serverConn) run(hd *handler, req *request) error {
 	ctx, stop := c.handlerContext(hd)
 	defer stop()
 	res := c.s.call(ctx, hd, req)
+	if body != nil && res.status != StatusOK && !body.touched() {
+		// The handler refused without reading its stream: the refusal
+		// goes first [RPC-43].
+		closeSource(res.body)
+		return c.replyFirst(&res, body.finish)
+	}
 	if body != nil {
 		if err := body.finish(); err != nil {
 			closeSource(res.body)
@@ -308,6 +314,22 @@ func (c *serverConn) drain(dt dataType, m *frame.MessageReader, read int64) erro
 		if err := b.finish(); err != nil {
 			return c.fatal(err)
 		}
+	}
+	return nil
+}
+
+// replyFirst sends a non-OK reply before the rest of the request body,
+// then consumes the body with consume, within MaxDiscard; past it the
+// connection ends with RST [RPC-43].
+func (c *serverConn) replyFirst(res *result, consume func() error) error {
+	if err := c.reply(res); err != nil {
+		return err
+	}
+	if err := c.w.Flush(); err != nil {
+		return fmt.Errorf("rpc: writing a reply: %w", err)
+	}
+	if err := consume(); err != nil {
+		return c.fatal(err)
 	}
 	return nil
 }

@@ -330,6 +330,14 @@ var convGroups = []struct {
 				}},
 			{25, "the client's request source fails after 10 bytes, without trailer: RST instead of the final frame; the server ends without replying. Server replay only: whether a client sends the request header before that RST is not fixed by the spec", rules("RPC-23", "RPC-29"), flags("OriginalCompatible", "FailedSource"), none, nil, serverOnly,
 				func(v *Conv) { v.CallFailingUpload(10) }},
+			{26, "an unknown endpoint with an octets body of 5000 bytes: a server may send its RequestError before it has consumed the body, then consumes it [RPC-43]. The order of the two directions cannot be seen in their bytes: what is checked is that a client which writes its whole request before reading, as the original did, gets the refusal and that the next call is in sync", rules("RPC-43", "RPC-15", "RPC-13"), flags("OriginalCompatible", "ErrorStatus"), none, nil, both,
+				func(v *Conv) {
+					v.Call("Nope", "octets", "", 5000, "json")
+					v.ReplyError(2, "")
+					v.Call("Echo", "json", `{"Text":"y"}`, 0, "json")
+					v.ReplyJSON(`{"Text":"y"}`)
+					v.ClientRST()
+				}},
 			{12, "the reply's source fails after 10 bytes, without trailer: RST instead of the final frame, so the short body is never complete", rules("RPC-23", "RPC-21", "ERR-2"), flags("OriginalCompatible", "FailedSource"), none, nil, both,
 				func(v *Conv) {
 					v.Call("BrokenDownload", "json", `{"N":10}`, 0, "octets")
@@ -508,6 +516,17 @@ var convGroups = []struct {
 					v.Call("Download", "json", `{"N":2}`, 0, "octets")
 					v.server = append(v.server, msg(tHeader, replyHeader(3, 1, "")), msgPat(tData, 2))
 					*v.last() = format.CallResult{Status: 1, Body: ptr(format.Hex("0001")), ErrorClass: "unexpected-eof"}
+				}},
+			{117, "a client that stopped sending a refused stream [RPC-43]: after 10 bytes it ends the Data message and sends a failure Trailer; the server, which refused the unknown endpoint, consumes both and reads the next call in sync. Server replay only: where a client stops depends on when the refusal reaches it", rules("RPC-43", "RPC-23", "RPC-36"), flags("Hello", "Trailer", "ErrorStatus"), nil, nil, serverOnly,
+				func(v *Conv) {
+					v.Hello(allExts, allExts)
+					v.client = append(v.client, msg(tHeader, []byte(canonicalHeader(req("Nope", 3, 2)))), msgPat(tData, 10),
+						msg(tTrailer, trailerBody(4, "the server replied before the end of the request")))
+					v.calls = append(v.calls, format.Call{Endpoint: "Nope", Request: format.CallBody{Kind: "octets", Body: msgPat(tData, 10).Body}, Accept: "json"})
+					v.ReplyError(2, "")
+					v.Call("Echo", "json", `{"Text":"after"}`, 0, "json")
+					v.ReplyJSON(`{"Text":"after"}`)
+					v.ClientRST()
 				}},
 			{111, "an empty octets request and an empty octets reply with trailer", rules("RPC-22", "MSG-3"), flags("Hello", "Trailer", "Octets"), nil, nil, both,
 				func(v *Conv) {
