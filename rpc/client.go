@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,7 +75,7 @@ func NewClient(conn io.ReadWriteCloser, opts *ClientOptions) *Client {
 	if opts != nil {
 		c.opts = *opts
 	}
-	limits(&c.opts.MaxJSON, &c.opts.MaxDiscard, &c.opts.Extensions)
+	limits(&c.opts.MaxJSON, &c.opts.MaxDiscard, &c.opts.Extensions, defaultClientExtensions)
 	c.codec = c.opts.Codec
 	if c.codec == nil {
 		c.codec = newConnJSON()
@@ -263,6 +265,24 @@ func (c *Client) Call(ctx context.Context, endpoint string, in, out any) error {
 	return err
 }
 
+// needsHello: the call is the first one that needs an extension the
+// client asks for [RPC-40]: a stream, or a deadline to send.
+func (c *Client) needsHello(ctx context.Context, a *callArgs) bool {
+	if a.dt.HasOctets() || a.accept.HasOctets() {
+		return true
+	}
+	_, ok := ctx.Deadline()
+	return ok && slices.Contains(c.opts.Extensions, ExtDeadline)
+}
+
+// timeoutMillis is the Timeout member for d left [RPC-44]: whole
+// milliseconds rounded up, so that a deadline not yet passed is never
+// sent as 0, and at most the largest value the member takes.
+func timeoutMillis(d time.Duration) uint32 {
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	return uint32(min(max(ms, 0), math.MaxUint32))
+}
+
 // release gives the turn back at a message boundary: the client is idle.
 func (c *Client) release() {
 	c.holder.Store(nil)
@@ -296,7 +316,7 @@ func (c *Client) call(ctx context.Context, a *callArgs) (keep bool, err error) {
 	if err := c.endIdle(ctx); err != nil {
 		return false, err
 	}
-	if (a.dt.HasOctets() || a.accept.HasOctets()) && !c.ext.helloDone && len(c.opts.Extensions) > 0 {
+	if !c.ext.helloDone && len(c.opts.Extensions) > 0 && c.needsHello(ctx, a) {
 		if err := c.hello(ctx); err != nil {
 			return false, err
 		}
@@ -313,7 +333,7 @@ func (c *Client) call(ctx context.Context, a *callArgs) (keep bool, err error) {
 	}
 	ic := c.interruptOn(ctx)
 	mark := c.sent.n
-	srcErr, err := c.send(a)
+	srcErr, err := c.send(ctx, a)
 	if err != nil {
 		if c.sent.n == mark {
 			return false, c.failSent(ctx, ic, err, mark)
@@ -348,12 +368,15 @@ func (c *Client) earlyRefusal() error {
 // send writes the request whose JSON part is in c.ebuf [RPC-14] and ends
 // the turn's writing. srcErr reports a pushed stream that failed and was
 // ended by a failure Trailer; err an error that ends the connection.
-func (c *Client) send(a *callArgs) (srcErr, err error) {
+func (c *Client) send(ctx context.Context, a *callArgs) (srcErr, err error) {
 	c.sending.Lock()
 	defer c.sending.Unlock()
 	c.sent.on = true
 	defer func() { c.sent.on = false }()
 	h := header{Endpoint: a.endpoint, DataType: a.dt, Accept: a.accept}
+	if d, ok := ctx.Deadline(); ok && c.ext.deadline {
+		h.Timeout, h.HasTimeout = timeoutMillis(time.Until(d)), true
+	}
 	c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
 	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
 		return nil, fmt.Errorf("rpc: writing the request header: %w", err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 
 	"github.com/framerpc/framerpc/frame"
 	"github.com/framerpc/framerpc/internal/wire"
@@ -202,7 +203,10 @@ func (c *serverConn) exchange(h *header) error {
 		// after it [RPC-43].
 		return c.replyFirst(res, func() error { return c.drain(h.DataType, nil, 0) })
 	}
-	req := request{endpoint: h.Endpoint, dt: h.DataType, accept: h.Accept, codec: c.codec, buf: c.rbuf}
+	req := request{endpoint: h.Endpoint, dt: h.DataType, accept: h.Accept, codec: c.codec, buf: c.rbuf, timeout: -1}
+	if h.HasTimeout {
+		req.timeout = int64(h.Timeout)
+	}
 	if h.DataType.HasJSON() {
 		if res, err := c.readRequestJSON(h.DataType, &req); res != nil || err != nil {
 			if err != nil {
@@ -251,6 +255,13 @@ func (c *serverConn) run(hd *handler, req *request) error {
 	}
 	ctx, stop := c.handlerContext(hd)
 	defer stop()
+	if c.ext.deadline && req.timeout >= 0 {
+		// The caller's deadline, as the time left when it sent the
+		// request [RPC-44].
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.timeout)*time.Millisecond)
+		defer cancel()
+	}
 	res := c.s.call(ctx, hd, req)
 	if body != nil && res.status != StatusOK && !body.touched() {
 		// The handler refused without reading its stream: the refusal

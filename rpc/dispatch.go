@@ -32,6 +32,9 @@ type request struct {
 	// is encoded, reused from call to call on a connection.
 	codec JSONCodec
 	buf   []byte
+	// timeout is the request header's Timeout in milliseconds, -1 if it
+	// had none [RPC-44].
+	timeout int64
 }
 
 // result is the outcome of a dispatched call.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"slices"
@@ -405,4 +406,59 @@ func TestTurnWaitError(t *testing.T) {
 		t.Fatal(err)
 	}
 	echoOK(t, p.cli)
+}
+
+// [RPC-44] [RPC-45] With the deadline extension the handler's context
+// ends when the caller's does, as an exceeded deadline.
+func TestDeadlineReachesHandler(t *testing.T) {
+	checkGoroutines(t)
+	s := testServer(t, nil)
+	seen := make(chan error, 1)
+	deadlines := make(chan time.Time, 1)
+	// An octets handler: nothing watches the connection while it runs,
+	// so only the deadline can end its context.
+	if err := s.RegisterEndpoint("Expire", func(ctx context.Context, in io.Reader, out *Msg) error {
+		d, _ := ctx.Deadline()
+		deadlines <- d
+		<-ctx.Done()
+		seen <- ctx.Err()
+		return ctx.Err()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := newPair(t, s, &ClientOptions{Extensions: []string{ExtTrailer, ExtMultipart, ExtDeadline}})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	want, _ := ctx.Deadline()
+	var out Msg
+	err := p.cli.Call(ctx, "Expire", strings.NewReader("x"), &out)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("call: %v", err)
+	}
+	if d := <-deadlines; d.Before(want.Add(-50*time.Millisecond)) || d.After(want.Add(time.Second)) {
+		t.Fatalf("handler's deadline %v, caller's %v", d, want)
+	}
+	if err := <-seen; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("handler saw %v, want the deadline exceeded", err)
+	}
+	// A JSON call with a deadline is what triggers the hello then, and
+	// the handler's reply status says what it returned.
+	p2 := newPair(t, s, &ClientOptions{Extensions: []string{ExtDeadline}})
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel2()
+	if err := s.RegisterEndpoint("Deadline", func(ctx context.Context, in *Msg, out *Msg) error {
+		d, ok := ctx.Deadline()
+		if !ok || time.Until(d) < 50*time.Second {
+			return fmt.Errorf("deadline %v %v", d, ok)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p2.cli.Call(ctx2, "Deadline", &Msg{}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !p2.cli.ext.deadline {
+		t.Fatal("deadline not negotiated")
+	}
 }

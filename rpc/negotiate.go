@@ -18,6 +18,10 @@ const (
 	// ExtMultipart: DataType 4, a JSON message followed by an octets
 	// message, in requests and replies [RPC-27].
 	ExtMultipart = "multipart"
+	// ExtDeadline: a request header carries the time left on the
+	// caller's context, and the handler's context ends then [RPC-44].
+	// A client asks for it only when ClientOptions.Extensions lists it.
+	ExtDeadline = "deadline"
 )
 
 const (
@@ -25,21 +29,29 @@ const (
 	helloEndpoint  = reservedPrefix + "hello"
 )
 
-// supportedExtensions are the extensions this implementation knows, in
-// the order a client asks for them by default.
-var supportedExtensions = []string{ExtTrailer, ExtMultipart}
+// supportedExtensions are the extensions this implementation knows and a
+// server grants by default.
+var supportedExtensions = []string{ExtTrailer, ExtMultipart, ExtDeadline}
+
+// defaultClientExtensions are the extensions a client asks for by
+// default, in this order. ExtDeadline is not among them: a call's
+// deadline reaching the handler is a change of behaviour the caller
+// chooses.
+var defaultClientExtensions = []string{ExtTrailer, ExtMultipart}
 
 // extensions is what a connection's hello settled, both sides alike.
 type extensions struct {
 	helloDone bool
 	trailer   bool
 	multipart bool
+	deadline  bool
 }
 
 func (e *extensions) grant(granted []string) {
 	e.helloDone = true
 	e.trailer = slices.Contains(granted, ExtTrailer)
 	e.multipart = slices.Contains(granted, ExtMultipart)
+	e.deadline = slices.Contains(granted, ExtDeadline)
 }
 
 // grants lists, in the client's order and once each, the extensions of

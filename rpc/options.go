@@ -29,7 +29,8 @@ type ServerOptions struct {
 	// renews it, so a slow but live peer is not cut off. 0 means no limit.
 	IOTimeout time.Duration
 	// Extensions lists the extensions the server grants when a client asks.
-	// nil means all of them (ExtTrailer, ExtMultipart); an empty slice none.
+	// nil means all of them (ExtTrailer, ExtMultipart, ExtDeadline); an
+	// empty slice none.
 	Extensions []string
 	// Codec decodes JSON request bodies and encodes JSON replies, for
 	// every connection at once. nil means encoding/json, with an encoder
@@ -49,10 +50,12 @@ type ClientOptions struct {
 	// (an oversized JSON reply). 0 means DefaultMaxDiscard.
 	MaxDiscard int64
 	// Extensions lists the extensions the client asks for in its hello,
-	// which it sends before its first call with a stream. nil means all
-	// (ExtTrailer, ExtMultipart); an empty slice means none: no hello is
-	// ever sent and every byte the client writes is what the original
-	// client would write.
+	// which it sends before its first call with a stream (and, when the
+	// list has ExtDeadline, before its first call whose context has a
+	// deadline). nil means ExtTrailer and ExtMultipart; an empty slice
+	// means none: no hello is ever sent and every byte the client writes
+	// is what the original client would write. With ExtDeadline granted,
+	// a call's deadline reaches the handler's context [RPC-44].
 	Extensions []string
 	// Codec encodes JSON request bodies and decodes JSON replies. nil
 	// means encoding/json, with an encoder and decoder kept by the Client.
@@ -75,7 +78,7 @@ type ClientOptions struct {
 const writeBufferSize = 16 << 10
 
 // limits fills in the defaults that ServerOptions and ClientOptions share.
-func limits(maxJSON, maxDiscard *int64, extensions *[]string) {
+func limits(maxJSON, maxDiscard *int64, extensions *[]string, defaults []string) {
 	if *maxJSON <= 0 {
 		*maxJSON = DefaultMaxJSON
 	}
@@ -83,6 +86,6 @@ func limits(maxJSON, maxDiscard *int64, extensions *[]string) {
 		*maxDiscard = DefaultMaxDiscard
 	}
 	if *extensions == nil {
-		*extensions = supportedExtensions
+		*extensions = defaults
 	}
 }

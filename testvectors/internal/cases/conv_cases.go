@@ -22,6 +22,9 @@ type Conv struct {
 
 var allExts = []string{"trailer", "multipart"}
 
+// withDeadline is every extension, deadline included [RPC-44].
+var withDeadline = []string{"trailer", "multipart", "deadline"}
+
 func msg(t byte, body []byte) format.ConvMessage {
 	var b format.Bytes
 	b.AppendLit(body)
@@ -118,6 +121,19 @@ func (v *Conv) Call(ep, kind, js string, n int64, accept string) {
 		c.Request.Body = m.Body
 	}
 	v.calls = append(v.calls, c)
+}
+
+// CallTimeout is Call with the deadline extension's Timeout member in
+// the request header, after the five original members [RPC-44].
+func (v *Conv) CallTimeout(ep, kind, js string, n int64, accept string, timeout uint32) {
+	v.Call(ep, kind, js, n, accept)
+	for i := len(v.client) - 1; i >= 0; i-- {
+		if v.client[i].Type == typeHex(tHeader) {
+			h := strings.TrimSuffix(canonicalHeader(req(ep, kinds[kind], kinds[accept])), "}\n")
+			v.client[i] = msg(tHeader, []byte(fmt.Sprintf(`%s,"Timeout":%d}`+"\n", h, timeout)))
+			break
+		}
+	}
 }
 
 // CallFailingUpload sends n pattern bytes to Upload from a source that then
@@ -528,6 +544,22 @@ var convGroups = []struct {
 					v.ReplyJSON(`{"Text":"after"}`)
 					v.ClientRST()
 				}},
+			{118, "the deadline extension [RPC-44]: the client asks for it and the server grants it; the request header carries Timeout 1 after ErrorMessage; the Expire handler's context ends 1 ms after the request was read, it sees the deadline exceeded, and the reply is status 4 Error, context deadline exceeded. The next call's Timeout is far away and changes nothing. Server replay only: the Timeout a client sends is the time left on its context", rules("RPC-44", "RPC-45", "RPC-1", "RPC-25"), flags("Hello", "Deadline", "ErrorStatus"), withDeadline, withDeadline, serverOnly,
+				func(v *Conv) {
+					v.Hello(withDeadline, withDeadline)
+					v.CallTimeout("Expire", "octets", "", 3, "json", 1)
+					v.ReplyError(4, "context deadline exceeded")
+					v.CallTimeout("Echo", "json", `{"Text":"next"}`, 0, "json", 60000)
+					v.ReplyJSON(`{"Text":"next"}`)
+					v.ClientRST()
+				}},
+			{119, "a client asks for deadline, the server grants only trailer and multipart: the client never sends Timeout, though its calls have a deadline [RPC-26]", rules("RPC-44", "RPC-26", "RPC-25"), flags("Hello", "Deadline", "Trailer"), withDeadline, nil, both,
+				func(v *Conv) {
+					v.Hello(withDeadline, allExts)
+					v.Call("Download", "json", `{"N":2}`, 0, "octets")
+					v.ReplyOctets(2)
+					v.ClientRST()
+				}},
 			{111, "an empty octets request and an empty octets reply with trailer", rules("RPC-22", "MSG-3"), flags("Hello", "Trailer", "Octets"), nil, nil, both,
 				func(v *Conv) {
 					v.Hello(allExts, allExts)
@@ -554,6 +586,7 @@ var convNotes = map[string]note{
 	"Hello":              {"BASIC", "The hello exchange negotiates extensions [RPC-25]."},
 	"Trailer":            {"BASIC", "With the trailer extension every octets body ends with a Trailer message [RPC-22]."},
 	"Multipart":          {"BASIC", "DataType 4: JSON metadata and a stream in one body [RPC-27]."},
+	"Deadline":           {"BASIC", "The deadline extension: a request header carries the time left to the caller [RPC-44]."},
 	"BadTrailer":         {"MALFORMED", "A Trailer message that is not a valid trailer: bad-trailer [RPC-22]."},
 }
 
