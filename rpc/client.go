@@ -9,7 +9,6 @@ import (
 	"net"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/framerpc/framerpc/frame"
@@ -42,7 +41,12 @@ type Client struct {
 	closing chan struct{}
 	// holder describes the call or stream holding the turn, for the
 	// error of a call that gave up waiting for it.
-	holder atomic.Pointer[turnHolder]
+	// holder is guarded by holderMu (a value, not a pointer: no
+	// allocation per call); holder.endpoint is "" while no call holds
+	// the turn.
+	holderMu  sync.Mutex
+	holder    turnHolder
+	onIdleEnd func() // c.idleEnded, made once
 	// sending is held while a request is being written: an interrupt
 	// that cannot take it knows the writer may be inside a frame.
 	sending sync.Mutex
@@ -86,6 +90,7 @@ func NewClient(conn io.ReadWriteCloser, opts *ClientOptions) *Client {
 		rw = c.dl
 	}
 	c.hup = &hangupReader{src: rw, raw: conn}
+	c.onIdleEnd = c.idleEnded
 	c.sent = &countingWriter{dst: rw}
 	c.r = frame.NewReader(c.hup)
 	c.w = frame.NewBufferedWriter(c.sent, writeBufferSize)
@@ -140,6 +145,8 @@ func (c *Client) Close() error {
 			c.hangUp(nil)
 		}
 		c.markDead(errClientClosed)
+		c.rwc.Close()
+		c.hup.stop()
 		<-c.turn
 	default:
 		// A call or stream holds the turn: pull the connection from under
@@ -172,12 +179,12 @@ func (c *Client) hangUp(cause error) {
 // breakConn ends the connection after cause; later calls fail with an
 // error matching ErrClosed that names cause. Call with the turn held.
 func (c *Client) breakConn(cause error) {
-	if c.Err() != nil {
-		c.rwc.Close()
-		return
+	if c.Err() == nil {
+		c.hangUp(cause)
+		c.markDead(cause)
 	}
-	c.hangUp(cause)
-	c.markDead(cause)
+	c.rwc.Close()
+	c.hup.stop()
 }
 
 // fail ends the connection after an error inside a call and returns what
@@ -257,7 +264,7 @@ func (c *Client) Call(ctx context.Context, endpoint string, in, out any) error {
 	case <-c.dead:
 		return c.Err()
 	}
-	c.holder.Store(&turnHolder{endpoint: endpoint, since: time.Now()})
+	c.setHolder(turnHolder{endpoint: endpoint, since: time.Now()})
 	keep, err := c.call(ctx, &a)
 	if !keep {
 		c.release()
@@ -283,9 +290,15 @@ func timeoutMillis(d time.Duration) uint32 {
 	return uint32(min(max(ms, 0), math.MaxUint32))
 }
 
+func (c *Client) setHolder(h turnHolder) {
+	c.holderMu.Lock()
+	c.holder = h
+	c.holderMu.Unlock()
+}
+
 // release gives the turn back at a message boundary: the client is idle.
 func (c *Client) release() {
-	c.holder.Store(nil)
+	c.setHolder(turnHolder{})
 	if c.Err() == nil {
 		c.watchIdle()
 	}
@@ -295,8 +308,10 @@ func (c *Client) release() {
 // turnTimeout is the error of a call whose context ended while another
 // call or stream held the turn.
 func (c *Client) turnTimeout(ctx context.Context, endpoint string) error {
-	h := c.holder.Load()
-	if h == nil {
+	c.holderMu.Lock()
+	h := c.holder
+	c.holderMu.Unlock()
+	if h.endpoint == "" {
 		return fmt.Errorf("rpc: calling %q: gave up waiting for the turn: %w", endpoint, ctx.Err())
 	}
 	what := "the call to"
@@ -463,7 +478,9 @@ func (c *Client) receive(ctx context.Context, ic *interrupt, a *callArgs, srcErr
 		return false, withOutcome(srcErr, result)
 	}
 	a.deliver(body)
-	c.holder.Store(&turnHolder{endpoint: a.endpoint, since: time.Now(), stream: true})
+	c.holderMu.Lock()
+	c.holder.stream = true
+	c.holderMu.Unlock()
 	return true, nil
 }
 

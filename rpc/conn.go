@@ -78,6 +78,7 @@ func (c *serverConn) close() {
 	c.rwc.Close()
 	// A background read ends with the close.
 	c.hup.wait()
+	c.hup.stop()
 	c.s.mu.Lock()
 	delete(c.s.conns, c)
 	c.s.mu.Unlock()

@@ -23,7 +23,7 @@ func (c *Client) watchIdle() {
 	if c.dl != nil {
 		c.dl.clearRead()
 	}
-	c.hup.watch(c.idleEnded)
+	c.hup.watch(c.onIdleEnd)
 }
 
 // idleEnded runs when the idle read returns. If no call has taken the turn
