@@ -35,5 +35,5 @@ func Example() {
 	// Output:
 	// <nil> hello, zrepl
 	// stream of zrepl
-	// rpc: RequestError: unknown endpoint "Nope"
+	// rpc: status 2 (RequestError): unknown endpoint "Nope"
 }

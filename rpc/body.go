@@ -41,6 +41,18 @@ func readLimited(m *frame.MessageReader, buf []byte, limit int64) (b []byte, ove
 	}
 }
 
+// nextPart starts the next message of an exchange that has begun, where
+// the end of the stream is a truncation, never a clean end [RPC-14],
+// [ERR-2]: class unexpected-eof at the offset where it ended.
+func nextPart(r *frame.Reader, t frame.Type) (*frame.MessageReader, error) {
+	m, err := r.NextMessage(t)
+	if err == io.EOF {
+		err = &frame.ProtocolError{Class: frame.ClassUnexpectedEOF, Rule: "RPC-14", Offset: r.Offset(),
+			Detail: "stream ended between the messages of an exchange"}
+	}
+	return m, err
+}
+
 // okTrailer is the Trailer of a body that ended well [RPC-22].
 var okTrailer = wire.AppendTrailer(nil, wire.StatusOK, "")
 
@@ -51,15 +63,29 @@ var okTrailer = wire.AppendTrailer(nil, wire.StatusOK, "")
 // is the source's error and err is nil. Without the extension only RST can
 // tell the reader: RST is sent and err, which ends the connection, wraps
 // srcErr. err also reports a failed transport.
+//
+// A source that panics (in Read or Close) fails as any other, except that
+// the connection is reset even with the trailer extension: the panic is
+// a bug on this side, and ending the connection is the safe reaction.
 func sendOctets(w *frame.Writer, src io.Reader, trailer bool, scratch *[]byte) (srcErr, err error) {
-	defer closeSource(src)
+	g := &guardedSource{r: src}
+	defer func() {
+		if cerr := closeSource(src); cerr != nil && err == nil && errors.As(cerr, new(stackTracer)) {
+			w.WriteRST()
+			err = fmt.Errorf("%w, connection reset: %w", ErrStreamFailed, cerr)
+		}
+	}()
 	mw, err := w.NewMessage(frame.TypeData)
 	if err != nil {
 		return nil, fmt.Errorf("rpc: writing a stream body: %w", err)
 	}
-	_, srcErr = mw.ReadFrom(src)
+	_, srcErr = mw.ReadFrom(g)
 	if w.Err() != nil {
 		return srcErr, fmt.Errorf("rpc: writing a stream body: %w", w.Err())
+	}
+	if g.panicked != nil {
+		w.WriteRST()
+		return srcErr, fmt.Errorf("%w, connection reset: %w", ErrStreamFailed, srcErr)
 	}
 	if srcErr != nil && !trailer {
 		w.WriteRST()
@@ -91,11 +117,8 @@ func readTrailer(r *frame.Reader, trailer bool, scratch *[]byte) error {
 	if !trailer {
 		return io.EOF
 	}
-	m, err := r.NextMessage(frame.TypeTrailer)
+	m, err := nextPart(r, frame.TypeTrailer)
 	if err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
 		return fmt.Errorf("rpc: reading a trailer: %w", err)
 	}
 	b, err := m.AppendTo((*scratch)[:0])
@@ -116,6 +139,30 @@ func readTrailer(r *frame.Reader, trailer bool, scratch *[]byte) error {
 	return &Error{Status: Status(h.Error), Message: h.ErrorMessage}
 }
 
+// errEarlyReply stops a request stream whose reply has begun to arrive:
+// the server refused the call before reading the stream [RPC-43].
+var errEarlyReply = errors.New("the server replied before the end of the request")
+
+// earlyStop is a client's request stream, which stops as soon as the
+// server's reply arrives: with the trailer extension the body then ends
+// with a failure Trailer and the connection stays usable, without it the
+// client resets the connection [RPC-43]. Either way the caller gets the
+// server's answer, not a broken pipe.
+type earlyStop struct {
+	r   io.Reader
+	hup *hangupReader
+}
+
+func (e *earlyStop) Read(p []byte) (int, error) {
+	if e.hup.arrived() {
+		return 0, errEarlyReply
+	}
+	return e.r.Read(p)
+}
+
+// Close closes the source as sendOctets closes every source.
+func (e *earlyStop) Close() error { return closeSource(e.r) }
+
 // isEndOfBody: the error a stream body ends with when the connection is
 // still in sync.
 func isEndOfBody(err error) bool {
@@ -131,6 +178,14 @@ type requestBody struct {
 	m       *frame.MessageReader
 	end     error // io.EOF, a *Error from the trailer, or a stream error
 	invalid bool
+	read    bool // the handler read from it
+}
+
+// touched reports whether the handler read from the body at all.
+func (b *requestBody) touched() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.read
 }
 
 var errBodyGone = errors.New("rpc: request body read after its handler returned")
@@ -138,6 +193,7 @@ var errBodyGone = errors.New("rpc: request body read after its handler returned"
 func (b *requestBody) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.read = true
 	if b.invalid {
 		return 0, errBodyGone
 	}
@@ -162,6 +218,7 @@ func (b *requestBody) Read(p []byte) (int, error) {
 func (b *requestBody) WriteTo(w io.Writer) (int64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.read = true
 	if b.invalid {
 		return 0, errBodyGone
 	}
@@ -273,7 +330,7 @@ func (b *replyBody) finish(end error) {
 		end = c.fail(b.ctx, b.ic, end)
 	}
 	b.end = end
-	<-c.turn
+	c.release()
 }
 
 // drop consumes a stream nobody will read, within MaxDiscard.
@@ -300,6 +357,6 @@ func (b *replyBody) Close() error {
 	}
 	b.c.fail(b.ctx, b.ic, errStreamClosed)
 	b.end = &closedError{cause: errStreamClosed}
-	<-b.c.turn
+	b.c.release()
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 
 	"github.com/framerpc/framerpc/frame"
 	"github.com/framerpc/framerpc/internal/wire"
@@ -77,6 +78,7 @@ func (c *serverConn) close() {
 	c.rwc.Close()
 	// A background read ends with the close.
 	c.hup.wait()
+	c.hup.stop()
 	c.s.mu.Lock()
 	delete(c.s.conns, c)
 	c.s.mu.Unlock()
@@ -109,13 +111,32 @@ func (c *serverConn) serve() error {
 			return err
 		}
 		if err := c.exchange(&h); err != nil {
+			if errors.As(err, new(stackTracer)) {
+				// A reply source panicked after the reply header.
+				c.s.logf("rpc: reply of %q: %s", c.endpoint, withStack(err))
+			}
 			return err
 		}
 		if err := c.w.Flush(); err != nil {
 			return fmt.Errorf("rpc: writing a reply: %w", err)
 		}
 		c.lastEnd = c.r.Offset()
+		c.trimBuffers()
 	}
+}
+
+// trimBuffers drops buffers grown past maxKeptBuffer, after every
+// exchange whatever its outcome: an idle connection holds no more than
+// its steady-state memory.
+func (c *serverConn) trimBuffers() {
+	c.hbuf, c.jbuf, c.rbuf = trim(c.hbuf), trim(c.jbuf), trim(c.rbuf)
+}
+
+func trim(b []byte) []byte {
+	if cap(b) > maxKeptBuffer {
+		return nil
+	}
+	return b
 }
 
 // nextRequest waits for the next request header and decodes it into h.
@@ -137,7 +158,10 @@ func (c *serverConn) nextRequest(h *header) (more bool, err error) {
 		case c.shuttingDown():
 			return false, ErrServerClosed
 		case errors.Is(err, os.ErrDeadlineExceeded) && c.r.Offset() == c.lastEnd:
-			// Idle between exchanges: close without RST [RPC-37].
+			// Idle between exchanges: RST at the message boundary, then
+			// close [RPC-37], so that the client can tell this close
+			// from a failure and knows its next request was not read.
+			c.w.WriteRST()
 			return false, fmt.Errorf("rpc: connection idle for %v: %w", c.s.opts.IdleTimeout, err)
 		}
 		return false, c.fatal(fmt.Errorf("rpc: reading a request header: %w", err))
@@ -175,12 +199,15 @@ func (c *serverConn) exchange(h *header) error {
 		res = failResult(StatusRequestError, "Accept %v needs the %q extension, not granted on this connection", dataMultipart, ExtMultipart)
 	}
 	if res != nil {
-		if err := c.drain(h.DataType, nil, 0); err != nil {
-			return err
-		}
-		return c.reply(res)
+		// Decided from the header alone: the refusal goes first, so that
+		// a client still sending learns it, and the body is consumed
+		// after it [RPC-43].
+		return c.replyFirst(res, func() error { return c.drain(h.DataType, nil, 0) })
 	}
-	req := request{endpoint: h.Endpoint, dt: h.DataType, accept: h.Accept, codec: c.codec, buf: c.rbuf}
+	req := request{endpoint: h.Endpoint, dt: h.DataType, accept: h.Accept, codec: c.codec, buf: c.rbuf, timeout: -1}
+	if h.HasTimeout {
+		req.timeout = int64(h.Timeout)
+	}
 	if h.DataType.HasJSON() {
 		if res, err := c.readRequestJSON(h.DataType, &req); res != nil || err != nil {
 			if err != nil {
@@ -196,7 +223,7 @@ func (c *serverConn) exchange(h *header) error {
 // MaxJSON [RPC-16]. A longer body is drained with the rest of the request
 // and answered with the RequestError result returned.
 func (c *serverConn) readRequestJSON(dt dataType, req *request) (*result, error) {
-	m, err := c.r.NextMessage(frame.TypeData)
+	m, err := nextPart(c.r, frame.TypeData)
 	if err != nil {
 		return nil, c.fatal(fmt.Errorf("rpc: reading the request body: %w", err))
 	}
@@ -220,7 +247,7 @@ func (c *serverConn) readRequestJSON(dt dataType, req *request) (*result, error)
 func (c *serverConn) run(hd *handler, req *request) error {
 	var body *requestBody
 	if req.dt.HasOctets() {
-		m, err := c.r.NextMessage(frame.TypeData)
+		m, err := nextPart(c.r, frame.TypeData)
 		if err != nil {
 			return c.fatal(fmt.Errorf("rpc: reading the request body: %w", err))
 		}
@@ -229,7 +256,20 @@ func (c *serverConn) run(hd *handler, req *request) error {
 	}
 	ctx, stop := c.handlerContext(hd)
 	defer stop()
+	if c.ext.deadline && req.timeout >= 0 {
+		// The caller's deadline, as the time left when it sent the
+		// request [RPC-44].
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.timeout)*time.Millisecond)
+		defer cancel()
+	}
 	res := c.s.call(ctx, hd, req)
+	if body != nil && res.status != StatusOK && !body.touched() {
+		// The handler refused without reading its stream: the refusal
+		// goes first [RPC-43].
+		closeSource(res.body)
+		return c.replyFirst(&res, body.finish)
+	}
 	if body != nil {
 		if err := body.finish(); err != nil {
 			closeSource(res.body)
@@ -237,11 +277,8 @@ func (c *serverConn) run(hd *handler, req *request) error {
 		}
 	}
 	err := c.reply(&res)
-	if res.json != nil && cap(res.json) <= maxKeptBuffer {
+	if res.json != nil {
 		c.rbuf = res.json[:0]
-	}
-	if cap(c.jbuf) > maxKeptBuffer {
-		c.jbuf = nil
 	}
 	return err
 }
@@ -272,7 +309,7 @@ func (c *serverConn) drain(dt dataType, m *frame.MessageReader, read int64) erro
 	if dt.HasJSON() {
 		if m == nil {
 			var err error
-			if m, err = c.r.NextMessage(frame.TypeData); err != nil {
+			if m, err = nextPart(c.r, frame.TypeData); err != nil {
 				return c.fatal(fmt.Errorf("rpc: discarding the request body: %w", err))
 			}
 		}
@@ -281,7 +318,7 @@ func (c *serverConn) drain(dt dataType, m *frame.MessageReader, read int64) erro
 		}
 	}
 	if dt.HasOctets() {
-		m, err := c.r.NextMessage(frame.TypeData)
+		m, err := nextPart(c.r, frame.TypeData)
 		if err != nil {
 			return c.fatal(fmt.Errorf("rpc: discarding the request body: %w", err))
 		}
@@ -289,6 +326,22 @@ func (c *serverConn) drain(dt dataType, m *frame.MessageReader, read int64) erro
 		if err := b.finish(); err != nil {
 			return c.fatal(err)
 		}
+	}
+	return nil
+}
+
+// replyFirst sends a non-OK reply before the rest of the request body,
+// then consumes the body with consume, within MaxDiscard; past it the
+// connection ends with RST [RPC-43].
+func (c *serverConn) replyFirst(res *result, consume func() error) error {
+	if err := c.reply(res); err != nil {
+		return err
+	}
+	if err := c.w.Flush(); err != nil {
+		return fmt.Errorf("rpc: writing a reply: %w", err)
+	}
+	if err := consume(); err != nil {
+		return c.fatal(err)
 	}
 	return nil
 }

@@ -32,6 +32,9 @@ type request struct {
 	// is encoded, reused from call to call on a connection.
 	codec JSONCodec
 	buf   []byte
+	// timeout is the request header's Timeout in milliseconds, -1 if it
+	// had none [RPC-44].
+	timeout int64
 }
 
 // result is the outcome of a dispatched call.
@@ -63,36 +66,61 @@ func (s *Server) route(endpoint string, dt, accept dataType) (*handler, *result)
 		return nil, failResult(StatusRequestError, "unknown endpoint %q", endpoint)
 	}
 	if dt != h.in {
-		return nil, failResult(StatusRequestError, "endpoint %q takes a %v request body, not %v", endpoint, h.in, dt)
+		return nil, failResult(StatusRequestError, "endpoint %q takes %s, not %s", endpoint, bodyPhrase(h.in), bodyPhrase(dt))
 	}
 	if accept != h.out {
-		return nil, failResult(StatusRequestError, "endpoint %q replies with a %v body, not %v", endpoint, h.out, accept)
+		return nil, failResult(StatusRequestError, "endpoint %q replies with %s, not %s", endpoint, bodyPhrase(h.out), bodyPhrase(accept))
 	}
 	return h, nil
+}
+
+// bodyPhrase names a body kind in a message: "an octets body".
+func bodyPhrase(d dataType) string {
+	switch d {
+	case dataNone:
+		return "no body"
+	case dataJSON:
+		return "a JSON body"
+	case dataOctets:
+		return "an octets body"
+	case dataMultipart:
+		return "a JSON+octets body"
+	}
+	return fmt.Sprintf("a body of DataType %d", uint32(d))
 }
 
 // call decodes the request, runs the handler and encodes its reply
 // [RPC-19]. It is the one place where a handler is called, by reflection;
 // with registration (register.go), this file is where reflection lives.
+// User code runs at every step (a request type's UnmarshalJSON, a codec,
+// the handler, a reply type's MarshalJSON): a panic in any of them is a
+// ServerError, logged with the panicking goroutine's stack, and never
+// reaches the connection.
 func (s *Server) call(ctx context.Context, h *handler, req *request) (res result) {
+	step := "decoding the request body of"
+	var out outputs
+	defer func() {
+		if v := recover(); v != nil {
+			s.logPanic(v, "%s %q", step, h.name)
+			out.closeBody()
+			res = *failResult(StatusServerError, "%s %q panicked: %v", step, h.name, v)
+		}
+	}()
 	var buf [5]reflect.Value
 	args, fail := h.args(buf[:0], ctx, req)
 	if fail != nil {
 		return *fail
 	}
-	args, out := h.outputs(args)
-	defer func() {
-		if v := recover(); v != nil {
-			s.logf("rpc: handler %q panicked: %v", h.name, v)
-			out.closeBody()
-			res = *failResult(StatusServerError, "handler %q panicked: %v", h.name, v)
-		}
-	}()
+	args, out = h.outputs(args)
+	step = "handler"
 	if rets := h.fn.Call(args); !rets[0].IsNil() {
 		out.closeBody()
-		st, msg := statusOf(rets[0].Interface().(error))
+		err := rets[0].Interface().(error)
+		s.logStack(h.name, err)
+		st, msg := statusOf(err)
 		return result{status: st, message: msg, dt: dataNone}
 	}
+	step = "encoding the reply body of"
 	return h.reply(req, out)
 }
 
@@ -201,9 +229,17 @@ func assignReply(endpoint string, target, value any) error {
 
 // closeSource closes a reply stream that implements io.Closer: the server
 // owns the stream a handler hands it, and the package documentation
-// promises it.
-func closeSource(r any) {
-	if c, ok := r.(io.Closer); ok && c != nil {
-		c.Close()
+// promises it. A Close that panics is a failed Close: its error is
+// returned, and the caller has nowhere to report it but a log.
+func closeSource(r any) (err error) {
+	c, ok := r.(io.Closer)
+	if !ok || c == nil {
+		return nil
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicError("closing the stream source", v)
+		}
+	}()
+	return c.Close()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/framerpc/framerpc/frame"
 )
@@ -19,17 +20,34 @@ type Error struct {
 	Message string
 }
 
+// Error reads "rpc: status 4 (Error): message": the number and the name
+// as the spec's status table gives them. Every message of this package
+// names a status so.
 func (e *Error) Error() string {
-	return fmt.Sprintf("rpc: %v: %s", e.Status, e.Message)
+	return "rpc: " + e.Status.phrase() + ": " + e.Message
+}
+
+// phrase is a status as messages name it: "status 4 (Error)".
+func (s Status) phrase() string {
+	return fmt.Sprintf("status %d (%v)", uint32(s), s)
 }
 
 // statusOf maps an error to the status and message that carry it to the
-// peer: a *Error anywhere in the chain keeps its own, anything else is
-// Error with its text.
+// peer: a *Error anywhere in the chain gives its status, anything else is
+// Error. The message is the whole text, with a wrapped *Error's own
+// "rpc: status ..." prefix left out: fmt.Errorf("storing %s: %w", name,
+// &Error{...}) sends "storing name: " and the Error's message.
 func statusOf(err error) (Status, string) {
 	var se *Error
 	if errors.As(err, &se) && se.Status.valid() && se.Status != StatusOK {
-		return se.Status, se.Message
+		if err == error(se) {
+			return se.Status, se.Message
+		}
+		text, inner := err.Error(), se.Error()
+		if i := strings.LastIndex(text, inner); i >= 0 {
+			return se.Status, text[:i] + se.Message + text[i+len(inner):]
+		}
+		return se.Status, text
 	}
 	return StatusError, err.Error()
 }
@@ -46,10 +64,19 @@ var (
 	ErrReset = frame.ErrReset
 	// ErrClosed: the connection is closed: by Close, by an aborted call or
 	// stream, by the peer ending the stream mid-exchange (the error then
-	// also matches io.ErrUnexpectedEOF), or because the transport failed
-	// (the transport's error stays in the chain). Calls on a closed client
-	// fail with an error wrapping ErrClosed and the original cause.
+	// also matches io.ErrUnexpectedEOF), by the server closing it while
+	// the client was idle, or because the transport failed (the
+	// transport's error stays in the chain). Calls on a client that is no
+	// longer usable fail with Client.Err: ErrClosed, with the original
+	// cause in its text only.
 	ErrClosed = errors.New("rpc: connection closed")
+	// ErrNotSent: the call failed on a connection that was or became
+	// unusable before any byte of its request was written to the
+	// transport, so no handler can have seen it: safe to retry on a fresh
+	// connection. It comes with ErrClosed (and the reason, such as
+	// ErrReset); a call whose request may have reached a handler never
+	// matches it.
+	ErrNotSent = errors.New("rpc: request not sent")
 	// ErrBodyTooLarge: a JSON reply body was longer than the client's
 	// MaxJSON. The call fails; the connection stays usable unless the body
 	// also ran past MaxDiscard, in which case the client resets and closes
@@ -139,6 +166,58 @@ func (e *closedError) Error() string {
 func (e *closedError) Is(target error) bool { return target == ErrClosed }
 func (e *closedError) Unwrap() error        { return e.cause }
 
+// deadError is what every call gets once the client is unusable
+// (Client.Err): ErrClosed, and the text of the original cause, which it
+// does not match, since that cause (a cancelled context, an exceeded
+// deadline, a violation) belonged to the call that met it. Nothing of the
+// call was sent.
+//
+// A close by the server while the client was idle belongs to no call:
+// the calls that meet it match it (ErrReset for an RST) as well.
+type deadError struct {
+	reason string
+	idle   *idleCloseError
+}
+
+func (e *deadError) Error() string {
+	if e.reason == "" {
+		return ErrClosed.Error()
+	}
+	return ErrClosed.Error() + " earlier: " + strings.TrimPrefix(e.reason, "rpc: ")
+}
+
+func (e *deadError) Is(target error) bool {
+	return target == ErrClosed || target == ErrNotSent || (e.idle != nil && e.idle.Is(target))
+}
+
+// idleCloseError: the server closed the connection, after RST or not,
+// while the client was idle [RPC-37], [RPC-42].
+type idleCloseError struct {
+	reset bool
+	cause error // frame.ErrReset or io.EOF
+}
+
+func (e *idleCloseError) Error() string {
+	if e.reset {
+		return "rpc: connection closed by the server while idle (RST)"
+	}
+	return "rpc: connection closed by the server while idle"
+}
+
+func (e *idleCloseError) Is(target error) bool {
+	return target == ErrClosed || (e.reset && target == ErrReset)
+}
+
+// notSentError marks the error of a call of which no byte was written.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string {
+	return e.err.Error() + " (request not sent)"
+}
+
+func (e *notSentError) Is(target error) bool { return target == ErrNotSent }
+func (e *notSentError) Unwrap() error        { return e.err }
+
 // connectionLost is what a call reports for an error that ended its
 // connection: errors that already say why (a violation, a reset, a
 // cancellation, ErrClosed) as they are, anything else (a transport
@@ -170,6 +249,37 @@ func (e *streamError) Error() string {
 
 func (e *streamError) Is(target error) bool { return target == ErrStreamFailed }
 func (e *streamError) Unwrap() error        { return e.err }
+
+// streamOutcome is a call whose pushed stream failed, with the outcome of
+// the reply: one error, one line, matching both.
+type streamOutcome struct {
+	stream *streamError
+	reply  error
+}
+
+// withOutcome joins a failed pushed stream (srcErr, a *streamError or
+// nil) and the reply's outcome (nil, an *Error, a decoding error). A
+// reply that only repeats the stream's failure, as a handler that returns
+// its body's error does, adds just its status.
+func withOutcome(srcErr, reply error) error {
+	se, ok := srcErr.(*streamError)
+	if !ok || reply == nil {
+		return errors.Join(srcErr, reply)
+	}
+	return &streamOutcome{stream: se, reply: reply}
+}
+
+func (e *streamOutcome) Error() string {
+	var re *Error
+	if errors.As(e.reply, &re) {
+		if _, msg := statusOf(e.stream.err); msg == re.Message {
+			return e.stream.Error() + "; the server answered " + re.Status.phrase()
+		}
+	}
+	return e.stream.Error() + "; the server answered: " + strings.TrimPrefix(e.reply.Error(), "rpc: ")
+}
+
+func (e *streamOutcome) Unwrap() []error { return []error{e.stream, e.reply} }
 
 // streamStatus turns the error a stream source failed with into what the
 // reader of that stream sees with the trailer extension: an *Error with

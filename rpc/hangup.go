@@ -2,25 +2,36 @@ package rpc
 
 import (
 	"io"
+	"time"
 )
 
-// hangupReader lets the server notice a client that goes away while a
-// handler runs. Once a request has been read, the client sends nothing
+// hangupReader lets a side notice that its peer went away while it waits
+// for nothing from it: the server while a handler runs, the client while
+// it is idle (idle.go). Once a request has been read, the client sends nothing
 // until the reply (RST, or the end of the stream, are the only legitimate
 // bytes), so a read issued in the background then can only return because
 // the client reset, hung up or broke the protocol: the handler's context
 // is cancelled. Whatever that read returns is kept and handed to the frame
 // reader first, so the stream is never disturbed.
 //
-// Read is called by the connection's goroutine only; watch starts the one
-// background read, which Read waits for before reading on.
+// Read is called by the connection's owner only (the server's connection
+// goroutine, the client's turn holder), and so are the other methods;
+// watch starts the one background read, which Read waits for before
+// reading on. The background reads run on one goroutine kept for the
+// connection's life, so that watching costs no allocation per exchange;
+// stop ends it.
 type hangupReader struct {
 	src  io.Reader // normal reads, deadlines included
 	raw  io.Reader // the transport, for the background read
 	buf  []byte
 	r, w int
 	err  error
-	done chan struct{} // non-nil while a background read may be pending
+	// reading: a background read was started and its return not yet
+	// taken from ret.
+	reading bool
+	ret     chan struct{} // one token per returned background read
+	start   chan func()   // starts a background read, with its callback
+	stopped bool
 }
 
 func (w *hangupReader) Read(p []byte) (int, error) {
@@ -39,29 +50,82 @@ func (w *hangupReader) Read(p []byte) (int, error) {
 }
 
 func (w *hangupReader) wait() {
-	if w.done != nil {
-		<-w.done
-		w.done = nil
+	if w.reading {
+		<-w.ret
+		w.reading = false
 	}
 }
 
-func (w *hangupReader) pending() bool { return w.done != nil }
+func (w *hangupReader) pending() bool { return w.reading }
 
-// watch starts the background read; cancel runs when it returns.
+// returnsSoon waits at most d for the background read to return, and
+// reports whether bytes or an error are there to be read.
+func (w *hangupReader) returnsSoon(d time.Duration) bool {
+	if w.reading {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-w.ret:
+			w.reading = false
+		case <-t.C:
+			return false
+		}
+	}
+	return w.r < w.w || w.err != nil
+}
+
+// arrived reports, without waiting, that the background read has returned
+// bytes or an error not read yet.
+func (w *hangupReader) arrived() bool {
+	if w.reading {
+		select {
+		case <-w.ret:
+			w.reading = false
+		default:
+			return false
+		}
+	}
+	return w.r < w.w || w.err != nil
+}
+
+// watch starts the background read; cancel runs when it has returned,
+// after Read may go on. It reports false, starting nothing, when a read is
+// pending already, bytes or an error are waiting, or after stop.
 func (w *hangupReader) watch(cancel func()) bool {
-	if w.done != nil || w.r < w.w || w.err != nil {
+	if w.reading || w.r < w.w || w.err != nil || w.stopped {
 		return false
 	}
-	if w.buf == nil {
+	if w.start == nil {
 		w.buf = make([]byte, 512)
+		w.ret = make(chan struct{}, 1)
+		w.start = make(chan func(), 1)
+		go w.loop(w.start, w.ret)
 	}
-	done := make(chan struct{})
-	w.done = done
-	go func() {
+	w.reading = true
+	w.start <- cancel
+	return true
+}
+
+// loop runs the background reads. The fields it sets are the owner's
+// again once it has taken the token from ret.
+func (w *hangupReader) loop(start <-chan func(), ret chan<- struct{}) {
+	for cancel := range start {
 		n, err := w.raw.Read(w.buf)
 		w.r, w.w, w.err = 0, n, err
+		ret <- struct{}{}
 		cancel()
-		close(done)
-	}()
-	return true
+	}
+}
+
+// stop ends the background goroutine, after the pending read (if any)
+// returns: call it once the connection is closed. watch does nothing
+// afterwards.
+func (w *hangupReader) stop() {
+	if w.stopped {
+		return
+	}
+	w.stopped = true
+	if w.start != nil {
+		close(w.start)
+	}
 }

@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -76,7 +75,7 @@ func (c *inprocClient) Call(ctx context.Context, endpoint string, in, out any) e
 		}
 	}
 	if res.status != StatusOK {
-		return errors.Join(srcErr, &Error{Status: res.status, Message: res.message})
+		return withOutcome(srcErr, &Error{Status: res.status, Message: res.message})
 	}
 	return c.reply(&a, res, srcErr)
 }
@@ -95,7 +94,7 @@ func (c *inprocClient) request(a *callArgs) (*request, error) {
 		req.value = a.meta
 		return req, nil
 	}
-	js, err := c.codec.MarshalAppend(nil, a.meta)
+	js, err := marshal(c.codec, nil, a.meta)
 	if err != nil {
 		return nil, encodeRequestError(a.endpoint, err)
 	}
@@ -110,13 +109,13 @@ func (c *inprocClient) reply(a *callArgs, res *result, srcErr error) error {
 		result = c.decode(a, res)
 	}
 	if res.body == nil {
-		return errors.Join(srcErr, result)
+		return withOutcome(srcErr, result)
 	}
 	body := &inprocStream{r: res.body}
 	if result != nil || srcErr != nil {
 		io.Copy(io.Discard, body)
 		body.Close()
-		return errors.Join(srcErr, result)
+		return withOutcome(srcErr, result)
 	}
 	a.deliver(body)
 	return nil
@@ -129,7 +128,7 @@ func (c *inprocClient) decode(a *callArgs, res *result) error {
 	if int64(len(res.json)) > c.maxJSON {
 		return tooLargeReply(a.endpoint, c.maxJSON)
 	}
-	if err := c.codec.Unmarshal(res.json, a.target); err != nil {
+	if err := unmarshal(c.codec, res.json, a.target); err != nil {
 		return decodeReplyError(a.endpoint, err)
 	}
 	return nil

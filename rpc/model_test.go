@@ -133,7 +133,7 @@ func (m *connModel) WrongKind(t *rapid.T) {
 		m.expectDead(t, err)
 		return
 	}
-	mustStatus(t, err, StatusRequestError, `endpoint "Echo" replies with a JSON body, not Octets`)
+	mustStatus(t, err, StatusRequestError, `endpoint "Echo" replies with a JSON body, not an octets body`)
 }
 
 func (m *connModel) StreamReply(t *rapid.T) {

@@ -18,6 +18,10 @@ const (
 	// ExtMultipart: DataType 4, a JSON message followed by an octets
 	// message, in requests and replies [RPC-27].
 	ExtMultipart = "multipart"
+	// ExtDeadline: a request header carries the time left on the
+	// caller's context, and the handler's context ends then [RPC-44].
+	// A client asks for it only when ClientOptions.Extensions lists it.
+	ExtDeadline = "deadline"
 )
 
 const (
@@ -25,21 +29,29 @@ const (
 	helloEndpoint  = reservedPrefix + "hello"
 )
 
-// supportedExtensions are the extensions this implementation knows, in
-// the order a client asks for them by default.
-var supportedExtensions = []string{ExtTrailer, ExtMultipart}
+// supportedExtensions are the extensions this implementation knows and a
+// server grants by default.
+var supportedExtensions = []string{ExtTrailer, ExtMultipart, ExtDeadline}
+
+// defaultClientExtensions are the extensions a client asks for by
+// default, in this order. ExtDeadline is not among them: a call's
+// deadline reaching the handler is a change of behaviour the caller
+// chooses.
+var defaultClientExtensions = []string{ExtTrailer, ExtMultipart}
 
 // extensions is what a connection's hello settled, both sides alike.
 type extensions struct {
 	helloDone bool
 	trailer   bool
 	multipart bool
+	deadline  bool
 }
 
 func (e *extensions) grant(granted []string) {
 	e.helloDone = true
 	e.trailer = slices.Contains(granted, ExtTrailer)
 	e.multipart = slices.Contains(granted, ExtMultipart)
+	e.deadline = slices.Contains(granted, ExtDeadline)
 }
 
 // grants lists, in the client's order and once each, the extensions of
@@ -80,33 +92,43 @@ func (c *serverConn) hello(h *header) error {
 func (c *Client) hello(ctx context.Context) error {
 	c.ext.helloDone = true
 	ic := c.interruptOn(ctx)
-	h := header{Endpoint: helloEndpoint, DataType: dataNone, Accept: dataNone, Extensions: c.opts.Extensions, HasExtensions: true}
-	c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
-	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
-		return c.fail(ctx, ic, fmt.Errorf("rpc: writing the hello: %w", err))
+	// The hello is no part of the call's request: a call that fails here
+	// has sent none of it.
+	mark := c.sent.n
+	if err := c.writeHello(); err != nil {
+		return c.failSent(ctx, ic, fmt.Errorf("rpc: writing the hello: %w", err), mark)
 	}
-	if err := c.w.Flush(); err != nil {
-		return c.fail(ctx, ic, fmt.Errorf("rpc: writing the hello: %w", err))
-	}
+	c.armRead()
 	rh, err := c.readReplyHeader()
 	if err != nil {
-		return c.fail(ctx, ic, err)
+		return c.failSent(ctx, ic, err, mark)
 	}
 	if ic.stop() {
-		return c.fail(ctx, nil, errors.New("hello reply arrived as the call was cancelled"))
+		return c.failSent(ctx, nil, errors.New("hello reply arrived as the call was cancelled"), mark)
 	}
 	if rh.Error != wire.StatusOK {
 		// An original server: it knows no hello, and no extension [RPC-26].
 		return nil
 	}
 	if rh.DataType != dataNone {
-		return c.fail(ctx, nil, protocolError(ClassBadReply, "RPC-25", "hello reply with DataType %v", rh.DataType))
+		return c.failSent(ctx, nil, protocolError(ClassBadReply, "RPC-25", "hello reply with DataType %v", rh.DataType), mark)
 	}
 	for _, e := range rh.Extensions {
 		if !slices.Contains(c.opts.Extensions, e) {
-			return c.fail(ctx, nil, protocolError(ClassBadReply, "RPC-25", "server granted %q, which was not asked for", e))
+			return c.failSent(ctx, nil, protocolError(ClassBadReply, "RPC-25", "server granted %q, which was not asked for", e), mark)
 		}
 	}
 	c.ext.grant(rh.Extensions)
 	return nil
+}
+
+func (c *Client) writeHello() error {
+	c.sending.Lock()
+	defer c.sending.Unlock()
+	h := header{Endpoint: helloEndpoint, DataType: dataNone, Accept: dataNone, Extensions: c.opts.Extensions, HasExtensions: true}
+	c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
+	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
+		return err
+	}
+	return c.w.Flush()
 }

@@ -21,14 +21,16 @@ type ServerOptions struct {
 	// reset. 0 means DefaultMaxDiscard.
 	MaxDiscard int64
 	// IdleTimeout is how long a connection may wait for the first byte of
-	// the next request. 0 means no limit. Needs a net.Conn (see Serve).
+	// the next request; the server then sends RST and closes it [RPC-37].
+	// 0 means no limit. Needs a net.Conn (see Serve).
 	IdleTimeout time.Duration
 	// IOTimeout is how long a single read or write may make no progress
 	// once a request has started. Every read or write that moves bytes
 	// renews it, so a slow but live peer is not cut off. 0 means no limit.
 	IOTimeout time.Duration
 	// Extensions lists the extensions the server grants when a client asks.
-	// nil means all of them (ExtTrailer, ExtMultipart); an empty slice none.
+	// nil means all of them (ExtTrailer, ExtMultipart, ExtDeadline); an
+	// empty slice none.
 	Extensions []string
 	// Codec decodes JSON request bodies and encodes JSON replies, for
 	// every connection at once. nil means encoding/json, with an encoder
@@ -48,14 +50,26 @@ type ClientOptions struct {
 	// (an oversized JSON reply). 0 means DefaultMaxDiscard.
 	MaxDiscard int64
 	// Extensions lists the extensions the client asks for in its hello,
-	// which it sends before its first call with a stream. nil means all
-	// (ExtTrailer, ExtMultipart); an empty slice means none: no hello is
-	// ever sent and every byte the client writes is what the original
-	// client would write.
+	// which it sends before its first call with a stream (and, when the
+	// list has ExtDeadline, before its first call whose context has a
+	// deadline). nil means ExtTrailer and ExtMultipart; an empty slice
+	// means none: no hello is ever sent and every byte the client writes
+	// is what the original client would write. With ExtDeadline granted,
+	// a call's deadline reaches the handler's context [RPC-44].
 	Extensions []string
 	// Codec encodes JSON request bodies and decodes JSON replies. nil
 	// means encoding/json, with an encoder and decoder kept by the Client.
 	Codec JSONCodec
+	// IOTimeout is how long a single read or write may make no progress
+	// within a call, as for ServerOptions: every read or write that moves
+	// bytes renews it, so a slow but live stream is never cut; one that
+	// stalls fails the call and closes the connection [RPC-38]. Waiting
+	// for the reply header is such a read, so the bound must exceed the
+	// longest time a handler takes to answer. Reading a streamed reply
+	// counts only while a Read is pending: the time the caller spends
+	// between Reads is its own. While no call is in progress nothing is
+	// bounded. 0 means no limit. Needs a net.Conn.
+	IOTimeout time.Duration
 }
 
 // writeBufferSize is the buffer in which a side gathers the frames of its
@@ -64,7 +78,7 @@ type ClientOptions struct {
 const writeBufferSize = 16 << 10
 
 // limits fills in the defaults that ServerOptions and ClientOptions share.
-func limits(maxJSON, maxDiscard *int64, extensions *[]string) {
+func limits(maxJSON, maxDiscard *int64, extensions *[]string, defaults []string) {
 	if *maxJSON <= 0 {
 		*maxJSON = DefaultMaxJSON
 	}
@@ -72,6 +86,6 @@ func limits(maxJSON, maxDiscard *int64, extensions *[]string) {
 		*maxDiscard = DefaultMaxDiscard
 	}
 	if *extensions == nil {
-		*extensions = supportedExtensions
+		*extensions = defaults
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"maps"
 	"reflect"
+	"slices"
+	"strings"
 )
 
 var (
@@ -48,8 +50,9 @@ func (s *Server) RegisterEndpoint(name string, h any) error {
 
 // Register registers every exported method of receiver that has a handler
 // form, under "Type.Method" where Type is the receiver's type name without
-// package or pointer. Methods of other shapes are skipped, as net/rpc does;
-// a receiver without any handler method is an error listing why each method
+// package or pointer. Methods of other shapes are skipped, as net/rpc does,
+// and each is reported through ServerOptions.Logf with the reason; a
+// receiver without any handler method is an error listing why each method
 // was skipped.
 func (s *Server) Register(receiver any) error {
 	v := reflect.ValueOf(receiver)
@@ -76,7 +79,35 @@ func (s *Server) RegisterName(prefix string, receiver any) error {
 		}
 		return errors.New(msg)
 	}
-	return s.add(found)
+	if err := s.add(found); err != nil {
+		return err
+	}
+	// A method that almost fits would otherwise show up only later, as
+	// an unknown endpoint.
+	for _, r := range skipped {
+		s.logf("rpc: %v: skipped a method: %s", v.Type(), r)
+	}
+	return nil
+}
+
+// Endpoint describes a registered endpoint: its name and body kinds.
+type Endpoint struct {
+	Name string
+	// Request and Reply are the kinds of the request and reply bodies,
+	// named as section 6 of the spec names DataTypes: "None", "JSON",
+	// "Octets", "JSON+Octets".
+	Request, Reply string
+}
+
+// Endpoints lists the registered endpoints, sorted by name.
+func (s *Server) Endpoints() []Endpoint {
+	t := *s.table.Load()
+	eps := make([]Endpoint, 0, len(t))
+	for name, h := range t {
+		eps = append(eps, Endpoint{Name: name, Request: h.in.String(), Reply: h.out.String()})
+	}
+	slices.SortFunc(eps, func(a, b Endpoint) int { return strings.Compare(a.Name, b.Name) })
+	return eps
 }
 
 // add publishes a new table with hs added: connections look handlers up
@@ -155,7 +186,7 @@ func newHandler(name string, fn reflect.Value) (*handler, error) {
 // func, complex) at registration, through a zero value. (A custom codec
 // may refuse more at call time: that is a ServerError reply.)
 func encodableJSON(t reflect.Type) error {
-	_, err := StdJSON.MarshalAppend(nil, reflect.New(t).Interface())
+	_, err := marshal(StdJSON, nil, reflect.New(t).Interface())
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -93,7 +94,9 @@ func TestBadReplies(t *testing.T) {
 			// [RPC-35] The client resets and closes; later calls fail.
 			expectBytes(t, r.conn, rst)
 			expectEnd(t, r.conn)
-			if err := r.cli.Call(ctx, "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || !errors.Is(err, ErrProtocol) {
+			// Later calls: ErrClosed naming the violation, which they
+			// do not match: it was another call's.
+			if err := r.cli.Call(ctx, "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), c.class.String()) {
 				t.Fatalf("later call: %v", err)
 			}
 		})
@@ -214,7 +217,7 @@ func TestDrainBeforeReply(t *testing.T) {
 		// The same with a JSON body and a wrong Accept.
 		var r io.Reader
 		err := p.cli.Call(ctx, "Echo", &Msg{Text: string(big[:100000])}, &r)
-		mustStatus(t, err, StatusRequestError, `endpoint "Echo" replies with a JSON body, not Octets`)
+		mustStatus(t, err, StatusRequestError, `endpoint "Echo" replies with a JSON body, not an octets body`)
 		echoOK(t, p.cli)
 	})
 	t.Run("RPC-15 past the bound the server resets", func(t *testing.T) {
@@ -286,7 +289,7 @@ func TestJSONBodies(t *testing.T) {
 			t.Fatalf("got %v, want ErrBodyTooLarge", err)
 		}
 		// Out of sync: the client reset and closed the connection.
-		if err := p.cli.Call(ctx, "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || !errors.Is(err, ErrBodyTooLarge) {
+		if err := p.cli.Call(ctx, "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || errors.Is(err, ErrBodyTooLarge) || !strings.Contains(err.Error(), "discard bound") {
 			t.Fatalf("later call: %v", err)
 		}
 	})
@@ -492,7 +495,9 @@ func TestCancellation(t *testing.T) {
 	}
 	p.served <- nil
 	var out Msg
-	if err := p.cli.Call(context.Background(), "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || !errors.Is(err, context.Canceled) {
+	// A later call's own context is fine: its error names the cause but
+	// does not match it [issue 9 point 8].
+	if err := p.cli.Call(context.Background(), "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "context canceled") {
 		t.Fatalf("later call: %v", err)
 	}
 
@@ -517,15 +522,16 @@ func TestCancellation(t *testing.T) {
 	echoOK(t, p.cli)
 }
 
-// [RPC-37] Idle connections are closed without RST; [RPC-38] progress
-// renews the I/O bound, a dead peer is cut off.
+// [RPC-37] Idle connections are closed after an RST at the message
+// boundary; [RPC-38] progress renews the I/O bound, a dead peer is cut off.
 func TestTimeouts(t *testing.T) {
 	checkGoroutines(t)
 	t.Run("RPC-37 idle", func(t *testing.T) {
 		r := newRawServer(t, testServer(t, &ServerOptions{IdleTimeout: 200 * time.Millisecond}))
 		r.send(t, hdr(reqHeader("Echo", 2, 2)), data(`{}`))
 		readN(t, r.conn, len(cat(hdr(repHeader(2, 1, "")), data(`{"Text":"","N":1}`+"\n"))))
-		expectEnd(t, r.conn) // no RST, just the end
+		expectBytes(t, r.conn, rst)
+		expectEnd(t, r.conn)
 		if err := r.result(t); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("Serve: %v", err)
 		}
@@ -740,4 +746,82 @@ func TestCloseDuringStream(t *testing.T) {
 	if err := p.cli.Call(context.Background(), "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) {
 		t.Fatalf("call after Close: %v", err)
 	}
+}
+
+// [RPC-14] [ERR-2] The end of the stream between the messages of one
+// exchange is a truncation (unexpected-eof), on either side, never io.EOF.
+func TestEndBetweenMessages(t *testing.T) {
+	checkGoroutines(t)
+	s := testServer(t, nil)
+	truncated := func(t *testing.T, err error) {
+		t.Helper()
+		var fe *frame.ProtocolError
+		if !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || !errors.As(err, &fe) || fe.Class != frame.ClassUnexpectedEOF {
+			t.Fatalf("got %v, want unexpected-eof", err)
+		}
+	}
+	t.Run("server: after the request header", func(t *testing.T) {
+		r := newRawServer(t, s)
+		r.send(t, hdr(reqHeader("Echo", 2, 2)))
+		r.conn.(interface{ CloseWrite() error }).CloseWrite()
+		truncated(t, r.result(t))
+	})
+	t.Run("server: between the parts of a multipart body", func(t *testing.T) {
+		r := newRawServer(t, s)
+		r.send(t, hdr(helloReq))
+		readN(t, r.conn, len(hdr(helloRep)))
+		r.send(t, hdr(reqHeader("PushMeta", 4, 2)), data(`{}`))
+		r.conn.(interface{ CloseWrite() error }).CloseWrite()
+		truncated(t, r.result(t))
+	})
+	t.Run("client: after the reply header", func(t *testing.T) {
+		r := newRawClient(t, nil)
+		var out Msg
+		wait := r.call(func(c *Client) error { return c.Call(context.Background(), "Echo", &Msg{}, &out) })
+		readN(t, r.conn, len(cat(hdr(reqHeader("Echo", 2, 2)), data(`{"Text":"","N":0}`+"\n"))))
+		r.send(t, hdr(repHeader(2, 1, "")))
+		r.conn.Close()
+		truncated(t, wait())
+	})
+	t.Run("client: between the parts of a multipart reply", func(t *testing.T) {
+		r := newRawClient(t, nil)
+		var m Msg
+		wait := r.call(func(c *Client) error { return c.Call(context.Background(), "PullMeta", &Msg{}, &Pull{Meta: &m}) })
+		readN(t, r.conn, len(hdr(helloReq)))
+		r.send(t, hdr(helloRep))
+		readN(t, r.conn, len(cat(hdr(reqHeader("PullMeta", 2, 4)), data(`{"Text":"","N":0}`+"\n"))))
+		r.send(t, hdr(repHeader(4, 1, "")), data(`{}`))
+		r.conn.Close()
+		truncated(t, wait())
+	})
+}
+
+// Error texts read well: a wrapped *Error keeps its status and the whole
+// text; a failed pushed stream is reported once; statuses are named as
+// the spec names them.
+func TestErrorTexts(t *testing.T) {
+	checkGoroutines(t)
+	s := testServer(t, nil)
+	if err := s.RegisterEndpoint("Store", func(in *Msg, out *Msg) error {
+		return fmt.Errorf("storing %s: %w", in.Text, &Error{Status: StatusRequestError, Message: "snapshot already exists"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := newPair(t, s, nil)
+	ctx := context.Background()
+	var out Msg
+	mustStatus(t, p.cli.Call(ctx, "Store", &Msg{Text: "pool/a@1"}, &out), StatusRequestError, "storing pool/a@1: snapshot already exists")
+	if got := (&Error{Status: StatusError, Message: "x"}).Error(); got != "rpc: status 4 (Error): x" {
+		t.Fatalf("Error text %q", got)
+	}
+	err := p.cli.Call(ctx, "Count", io.MultiReader(strings.NewReader("ab"), errReader{errors.New("zfs send died")}), &out)
+	if !errors.Is(err, ErrStreamFailed) || strings.Contains(err.Error(), "\n") || strings.Count(err.Error(), "zfs send died") != 1 {
+		t.Fatalf("failed push reported as %q", err)
+	}
+	mustStatus(t, err, StatusError, "zfs send died")
+	err = p.cli.Call(ctx, "Echo", strings.NewReader("x"), &out)
+	mustStatus(t, err, StatusRequestError, `endpoint "Echo" takes a JSON body, not an octets body`)
+	var body io.Reader
+	err = p.cli.Call(ctx, "Echo", &Msg{}, &body)
+	mustStatus(t, err, StatusRequestError, `endpoint "Echo" replies with a JSON body, not an octets body`)
 }

@@ -34,7 +34,7 @@ func NewServer(opts *ServerOptions) *Server {
 	if opts != nil {
 		s.opts = *opts
 	}
-	limits(&s.opts.MaxJSON, &s.opts.MaxDiscard, &s.opts.Extensions)
+	limits(&s.opts.MaxJSON, &s.opts.MaxDiscard, &s.opts.Extensions, supportedExtensions)
 	empty := map[string]*handler{}
 	s.table.Store(&empty)
 	s.baseCtx, s.cancelAll = context.WithCancel(context.Background())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -220,3 +221,37 @@ type nopConn struct{}
 func (nopConn) Read([]byte) (int, error)  { return 0, io.EOF }
 func (nopConn) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
 func (nopConn) Close() error              { return nil }
+
+// Almost is a receiver with a method that almost fits: its request is a
+// value, not a pointer.
+type Almost struct{}
+
+func (Almost) Get(in *string, out *string) error { return nil }
+func (Almost) Put(in string, out *string) error  { return nil }
+func (Almost) Push(in *string, body io.Reader, out *string) error {
+	return nil
+}
+
+// Register reports every exported method it skips, with the reason, and
+// Endpoints lists what is registered with its body kinds.
+func TestRegisterReportsSkipped(t *testing.T) {
+	log := &logBuf{}
+	s := NewServer(&ServerOptions{Logf: log.logf})
+	if err := s.Register(Almost{}); err != nil {
+		t.Fatal(err)
+	}
+	if l := log.String(); !strings.Contains(l, `"Almost.Put"`) || !strings.Contains(l, "parameter 1 is string") || strings.Contains(l, "Almost.Get") {
+		t.Fatalf("log:\n%s", l)
+	}
+	if err := s.RegisterEndpoint("Down", func(in *Msg, out *io.Reader) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := []Endpoint{
+		{Name: "Almost.Get", Request: "JSON", Reply: "JSON"},
+		{Name: "Almost.Push", Request: "JSON+Octets", Reply: "JSON"},
+		{Name: "Down", Request: "JSON", Reply: "Octets"},
+	}
+	if got := s.Endpoints(); !slices.Equal(got, want) {
+		t.Fatalf("Endpoints: got %+v, want %+v", got, want)
+	}
+}

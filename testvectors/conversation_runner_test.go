@@ -49,6 +49,41 @@ func readAll(c net.Conn) <-chan []byte {
 	return ch
 }
 
+// readAllSignal is readAll closing first when the first byte arrives (if
+// first is still open then).
+func readAllSignal(c net.Conn, first chan struct{}) <-chan []byte {
+	ch := make(chan []byte, 1)
+	go func() {
+		var b []byte
+		buf := make([]byte, 32<<10)
+		signalled := false
+		for {
+			n, err := c.Read(buf)
+			b = append(b, buf[:n]...)
+			if n > 0 && !signalled {
+				signalled = true
+				select {
+				case <-first:
+				default:
+					close(first)
+				}
+			}
+			if err != nil {
+				if !signalled {
+					select {
+					case <-first:
+					default:
+						close(first)
+					}
+				}
+				ch <- b
+				return
+			}
+		}
+	}()
+	return ch
+}
+
 // oneByteConn hands its reader one byte per Read, so that the RPC layer
 // too meets every segmentation [FRAME-12]. It reads the socket through a
 // buffer: what is tested is the reader's view, not the number of system
@@ -236,8 +271,17 @@ func replayToClient(t *testing.T, tc format.ConversationTest, wrap func(net.Conn
 	if err := peer.SetDeadline(time.Now().Add(20 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	got := readAll(peer)
+	// A server never speaks first: the server bytes go once the client
+	// has sent something, or at once if the vector makes no call. (A
+	// client may take an RST or the end of the stream that comes while
+	// it is idle for the server closing the connection [RPC-42].)
+	first := make(chan struct{})
+	got := readAllSignal(peer, first)
+	if len(tc.Calls) == 0 {
+		close(first)
+	}
 	go func() {
+		<-first
 		_, _ = peer.Write(expand(t, tc.TcID, "serverBytes", tc.ServerBytes))
 		_ = peer.(*net.UnixConn).CloseWrite()
 	}()

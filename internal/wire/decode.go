@@ -84,9 +84,10 @@ const (
 	fError
 	fErrorMessage
 	fExtensions
+	fTimeout
 )
 
-var knownFields = [...]string{"Endpoint", "DataType", "Accept", "Error", "ErrorMessage", "Extensions"}
+var knownFields = [...]string{"Endpoint", "DataType", "Accept", "Error", "ErrorMessage", "Extensions", "Timeout"}
 
 func parseStrict(b []byte, h *Header, prev string) error {
 	*h = Header{}
@@ -194,6 +195,9 @@ func (p *parser) known(bit int, h *Header) error {
 	case fExtensions:
 		h.HasExtensions = true
 		h.Extensions, err = p.strArray()
+	case fTimeout:
+		h.HasTimeout = true
+		h.Timeout, err = p.num()
 	}
 	return err
 }

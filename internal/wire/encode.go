@@ -6,8 +6,8 @@ import (
 )
 
 // AppendHeader encodes h exactly as the original's json.Encoder did: the
-// five members in this order, then "\n" [RPC-1]. Extensions, when present,
-// goes last. Unknown members are never sent.
+// five members in this order, then "\n" [RPC-1]. Timeout [RPC-44] and
+// then Extensions, when present, follow them. Unknown members are never sent.
 func AppendHeader(b []byte, h *Header) []byte {
 	b = append(b, `{"Endpoint":`...)
 	b = AppendString(b, h.Endpoint)
@@ -19,6 +19,10 @@ func AppendHeader(b []byte, h *Header) []byte {
 	b = strconv.AppendUint(b, uint64(h.Error), 10)
 	b = append(b, `,"ErrorMessage":`...)
 	b = AppendString(b, h.ErrorMessage)
+	if h.HasTimeout {
+		b = append(b, `,"Timeout":`...)
+		b = strconv.AppendUint(b, uint64(h.Timeout), 10)
+	}
 	if h.HasExtensions {
 		b = append(b, `,"Extensions":[`...)
 		for i, e := range h.Extensions {

@@ -12,6 +12,11 @@ type Header struct {
 	// HasExtensions tells an absent member from an empty list.
 	Extensions    []string
 	HasExtensions bool
+	// Timeout is the time left to the caller, in milliseconds, sent in a
+	// request header on a connection that granted the "deadline"
+	// extension [RPC-44]. HasTimeout tells an absent member from 0.
+	Timeout    uint32
+	HasTimeout bool
 	// Unknown lists the members with names the protocol does not know, in
 	// the order received: receivers ignore them [RPC-6], tools show them.
 	Unknown []Member

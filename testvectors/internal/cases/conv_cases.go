@@ -22,6 +22,9 @@ type Conv struct {
 
 var allExts = []string{"trailer", "multipart"}
 
+// withDeadline is every extension, deadline included [RPC-44].
+var withDeadline = []string{"trailer", "multipart", "deadline"}
+
 func msg(t byte, body []byte) format.ConvMessage {
 	var b format.Bytes
 	b.AppendLit(body)
@@ -118,6 +121,19 @@ func (v *Conv) Call(ep, kind, js string, n int64, accept string) {
 		c.Request.Body = m.Body
 	}
 	v.calls = append(v.calls, c)
+}
+
+// CallTimeout is Call with the deadline extension's Timeout member in
+// the request header, after the five original members [RPC-44].
+func (v *Conv) CallTimeout(ep, kind, js string, n int64, accept string, timeout uint32) {
+	v.Call(ep, kind, js, n, accept)
+	for i := len(v.client) - 1; i >= 0; i-- {
+		if v.client[i].Type == typeHex(tHeader) {
+			h := strings.TrimSuffix(canonicalHeader(req(ep, kinds[kind], kinds[accept])), "}\n")
+			v.client[i] = msg(tHeader, []byte(fmt.Sprintf(`%s,"Timeout":%d}`+"\n", h, timeout)))
+			break
+		}
+	}
 }
 
 // CallFailingUpload sends n pattern bytes to Upload from a source that then
@@ -330,6 +346,14 @@ var convGroups = []struct {
 				}},
 			{25, "the client's request source fails after 10 bytes, without trailer: RST instead of the final frame; the server ends without replying. Server replay only: whether a client sends the request header before that RST is not fixed by the spec", rules("RPC-23", "RPC-29"), flags("OriginalCompatible", "FailedSource"), none, nil, serverOnly,
 				func(v *Conv) { v.CallFailingUpload(10) }},
+			{26, "an unknown endpoint with an octets body of 5000 bytes: a server may send its RequestError before it has consumed the body, then consumes it [RPC-43]. The order of the two directions cannot be seen in their bytes: what is checked is that a client which writes its whole request before reading, as the original did, gets the refusal and that the next call is in sync", rules("RPC-43", "RPC-15", "RPC-13"), flags("OriginalCompatible", "ErrorStatus"), none, nil, both,
+				func(v *Conv) {
+					v.Call("Nope", "octets", "", 5000, "json")
+					v.ReplyError(2, "")
+					v.Call("Echo", "json", `{"Text":"y"}`, 0, "json")
+					v.ReplyJSON(`{"Text":"y"}`)
+					v.ClientRST()
+				}},
 			{12, "the reply's source fails after 10 bytes, without trailer: RST instead of the final frame, so the short body is never complete", rules("RPC-23", "RPC-21", "ERR-2"), flags("OriginalCompatible", "FailedSource"), none, nil, both,
 				func(v *Conv) {
 					v.Call("BrokenDownload", "json", `{"N":10}`, 0, "octets")
@@ -509,6 +533,33 @@ var convGroups = []struct {
 					v.server = append(v.server, msg(tHeader, replyHeader(3, 1, "")), msgPat(tData, 2))
 					*v.last() = format.CallResult{Status: 1, Body: ptr(format.Hex("0001")), ErrorClass: "unexpected-eof"}
 				}},
+			{117, "a client that stopped sending a refused stream [RPC-43]: after 10 bytes it ends the Data message and sends a failure Trailer; the server, which refused the unknown endpoint, consumes both and reads the next call in sync. Server replay only: where a client stops depends on when the refusal reaches it", rules("RPC-43", "RPC-23", "RPC-36"), flags("Hello", "Trailer", "ErrorStatus"), nil, nil, serverOnly,
+				func(v *Conv) {
+					v.Hello(allExts, allExts)
+					v.client = append(v.client, msg(tHeader, []byte(canonicalHeader(req("Nope", 3, 2)))), msgPat(tData, 10),
+						msg(tTrailer, trailerBody(4, "the server replied before the end of the request")))
+					v.calls = append(v.calls, format.Call{Endpoint: "Nope", Request: format.CallBody{Kind: "octets", Body: msgPat(tData, 10).Body}, Accept: "json"})
+					v.ReplyError(2, "")
+					v.Call("Echo", "json", `{"Text":"after"}`, 0, "json")
+					v.ReplyJSON(`{"Text":"after"}`)
+					v.ClientRST()
+				}},
+			{118, "the deadline extension [RPC-44]: the client asks for it and the server grants it; the request header carries Timeout 1 after ErrorMessage; the Expire handler's context ends 1 ms after the request was read, it sees the deadline exceeded, and the reply is status 4 Error, context deadline exceeded. The next call's Timeout is far away and changes nothing. Server replay only: the Timeout a client sends is the time left on its context", rules("RPC-44", "RPC-45", "RPC-1", "RPC-25"), flags("Hello", "Deadline", "ErrorStatus"), withDeadline, withDeadline, serverOnly,
+				func(v *Conv) {
+					v.Hello(withDeadline, withDeadline)
+					v.CallTimeout("Expire", "octets", "", 3, "json", 1)
+					v.ReplyError(4, "context deadline exceeded")
+					v.CallTimeout("Echo", "json", `{"Text":"next"}`, 0, "json", 60000)
+					v.ReplyJSON(`{"Text":"next"}`)
+					v.ClientRST()
+				}},
+			{119, "a client asks for deadline, the server grants only trailer and multipart: the client never sends Timeout, though its calls have a deadline [RPC-26]", rules("RPC-44", "RPC-26", "RPC-25"), flags("Hello", "Deadline", "Trailer"), withDeadline, nil, both,
+				func(v *Conv) {
+					v.Hello(withDeadline, allExts)
+					v.Call("Download", "json", `{"N":2}`, 0, "octets")
+					v.ReplyOctets(2)
+					v.ClientRST()
+				}},
 			{111, "an empty octets request and an empty octets reply with trailer", rules("RPC-22", "MSG-3"), flags("Hello", "Trailer", "Octets"), nil, nil, both,
 				func(v *Conv) {
 					v.Hello(allExts, allExts)
@@ -535,6 +586,7 @@ var convNotes = map[string]note{
 	"Hello":              {"BASIC", "The hello exchange negotiates extensions [RPC-25]."},
 	"Trailer":            {"BASIC", "With the trailer extension every octets body ends with a Trailer message [RPC-22]."},
 	"Multipart":          {"BASIC", "DataType 4: JSON metadata and a stream in one body [RPC-27]."},
+	"Deadline":           {"BASIC", "The deadline extension: a request header carries the time left to the caller [RPC-44]."},
 	"BadTrailer":         {"MALFORMED", "A Trailer message that is not a valid trailer: bad-trailer [RPC-22]."},
 }
 

@@ -38,7 +38,9 @@ type Header struct {
 	ErrorMessage  string   `json:"ErrorMessage"`
 	Extensions    []string `json:"Extensions,omitempty"`
 	HasExtensions bool     `json:"hasExtensions"`
-	Unknown       []Member `json:"unknown,omitempty"`
+	// Timeout is the deadline extension's member, when present [RPC-44].
+	Timeout *uint32  `json:"Timeout,omitempty"`
+	Unknown []Member `json:"unknown,omitempty"`
 }
 
 // Member is an unknown header member: its name and its JSON value as sent.

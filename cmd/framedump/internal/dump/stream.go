@@ -213,6 +213,10 @@ func viewHeader(h *wire.Header) *Header {
 	if h.HasExtensions {
 		v.Extensions = append([]string{}, h.Extensions...)
 	}
+	if h.HasTimeout {
+		t := h.Timeout
+		v.Timeout = &t
+	}
 	for _, u := range h.Unknown {
 		v.Unknown = append(v.Unknown, Member{Name: u.Name, Value: u.Value})
 	}

@@ -160,6 +160,9 @@ func headerText(h *Header, role string) string {
 			strconv.Quote(h.Endpoint), named(h.DataType, kindName), named(h.Accept, kindName),
 			named(h.Error, statusName), strconv.Quote(h.ErrorMessage))
 	}
+	if h.Timeout != nil {
+		fmt.Fprintf(&b, " Timeout=%dms", *h.Timeout)
+	}
 	if h.HasExtensions {
 		q := make([]string, len(h.Extensions))
 		for i, x := range h.Extensions {

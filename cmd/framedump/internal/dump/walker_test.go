@@ -260,3 +260,28 @@ func TestTruncatedHeader(t *testing.T) {
 		t.Fatalf("got %v", f)
 	}
 }
+
+// The deadline extension's Timeout member [RPC-44] is shown in text and
+// in NDJSON, and absent where the header has none.
+func TestTimeoutMember(t *testing.T) {
+	h := request("Ping", wire.DataJSON, wire.DataJSON)
+	h.Timeout, h.HasTimeout = 250, true
+	in := newBuilder().header(h).msg(frame.TypeData, "{}\n").header(request("Ping", wire.DataJSON, wire.DataJSON)).msg(frame.TypeData, "{}\n").bytes()
+	evs, _ := direction(t, in, Options{})
+	var timeouts []any
+	for _, ev := range evs {
+		if hd, ok := ev["header"].(map[string]any); ok {
+			timeouts = append(timeouts, hd["Timeout"])
+		}
+	}
+	if len(timeouts) != 2 || fmt.Sprint(timeouts[0]) != "250" || timeouts[1] != nil {
+		t.Fatalf("Timeout in NDJSON: %v", timeouts)
+	}
+	var out bytes.Buffer
+	if _, err := Direction(bytes.NewReader(in), &out, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(out.String(), "Timeout=250ms") != 1 {
+		t.Fatalf("text:\n%s", out.String())
+	}
+}
