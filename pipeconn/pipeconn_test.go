@@ -78,7 +78,8 @@ func (zeros) Read(p []byte) (int, error) {
 func child(t *testing.T, mode string, stderr io.Writer) *ChildConn {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+mode)
+	// A race-enabled child would sleep a second as it exits.
+	cmd.Env = append(os.Environ(), childEnv+"="+mode, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 	cmd.Stderr = stderr
 	c, err := Command(cmd)
 	if err != nil {

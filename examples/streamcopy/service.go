@@ -170,7 +170,7 @@ func hashFile(f *os.File, size int64) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), err
 }
 
-// Push receives a file into a temporary name beside its destination and
+// Push receives a file, creating its directory if needed, into a temporary name beside its destination and
 // renames it into place only once its size and SHA-256 match the
 // metadata: a failed push never leaves a file that looks complete.
 func (d *Dir) Push(ctx context.Context, meta *FileMeta, body io.Reader, out *FileMeta) error {
@@ -180,6 +180,9 @@ func (d *Dir) Push(ctx context.Context, meta *FileMeta, body io.Reader, out *Fil
 	}
 	if p == "." {
 		return &rpc.Error{Status: rpc.StatusRequestError, Message: "push needs a file name"}
+	}
+	if err := d.root.MkdirAll(path.Dir(p), 0o755); err != nil {
+		return replyError(p, err)
 	}
 	tmp := path.Join(path.Dir(p), "."+path.Base(p)+".partial-"+rand.Text()[:8])
 	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
