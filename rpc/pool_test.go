@@ -42,7 +42,7 @@ func (g *gate) handler(ctx context.Context, in *Msg, out *Msg) error {
 
 // poolServer serves testServer's handlers and "Gate" on a unix socket
 // and returns its address.
-func poolServer(t *testing.T, opts *ServerOptions, g *gate) string {
+func poolServer(t testing.TB, opts *ServerOptions, g *gate) string {
 	t.Helper()
 	srv := testServer(t, opts)
 	if g != nil {
