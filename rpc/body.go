@@ -273,7 +273,7 @@ func (b *replyBody) finish(end error) {
 		end = c.fail(b.ctx, b.ic, end)
 	}
 	b.end = end
-	<-c.turn
+	c.release()
 }
 
 // drop consumes a stream nobody will read, within MaxDiscard.
@@ -300,6 +300,6 @@ func (b *replyBody) Close() error {
 	}
 	b.c.fail(b.ctx, b.ic, errStreamClosed)
 	b.end = &closedError{cause: errStreamClosed}
-	<-b.c.turn
+	b.c.release()
 	return nil
 }

@@ -22,10 +22,25 @@ func (c *Client) interruptOn(ctx context.Context) *interrupt {
 	ic.disarm = context.AfterFunc(ctx, func() {
 		defer close(ic.done)
 		if c.nc != nil {
+			// The call fails where it blocks and sends RST itself if
+			// its writer is at a frame boundary.
+			if c.dl != nil {
+				c.dl.stop()
+			}
 			c.nc.SetDeadline(time.Unix(1, 0))
-		} else {
-			c.rwc.Close()
+			return
 		}
+		// Only closing a plain stream unblocks the call. Unless a request
+		// is being written, the writer is at a frame boundary and RST
+		// goes first [RPC-33]; while one is, a frame may be half
+		// written, and the stream is closed without it.
+		if c.sending.TryLock() {
+			if c.w.WriteRST() == nil {
+				c.w.Flush()
+			}
+			c.sending.Unlock()
+		}
+		c.rwc.Close()
 	})
 	return ic
 }

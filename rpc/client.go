@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/framerpc/framerpc/frame"
@@ -20,29 +22,53 @@ const abortWriteTimeout = time.Second
 // use: calls take turns on the connection, in no particular order. A call
 // whose reply is a stream keeps the turn until the stream is read to its
 // end or closed.
+//
+// While no call is in progress the client keeps a read pending on the
+// connection, so that it learns at once when the server closes an idle
+// connection [RPC-37], [RPC-42]: Done is then closed and Err says why.
 type Client struct {
 	rwc     io.ReadWriteCloser
 	nc      net.Conn
+	dl      *deadlineConn // nil without IOTimeout or without a net.Conn
+	hup     *hangupReader // the read pending while the client is idle
+	sent    *countingWriter
 	r       *frame.Reader
 	w       *frame.Writer
 	opts    ClientOptions
 	codec   JSONCodec
 	turn    chan struct{}
 	closing chan struct{}
+	// holder describes the call or stream holding the turn, for the
+	// error of a call that gave up waiting for it.
+	holder atomic.Pointer[turnHolder]
+	// sending is held while a request is being written: an interrupt
+	// that cannot take it knows the writer may be inside a frame.
+	sending sync.Mutex
+
+	deadMu  sync.Mutex
+	deadErr error         // what calls get once the connection is unusable
+	dead    chan struct{} // closed with deadErr set
 
 	// The rest is owned by whoever holds the turn.
-	err              error
 	ext              extensions
 	hbuf, jbuf, ebuf []byte
 	rh               header
 }
 
+// turnHolder is the call that holds the turn and since when.
+type turnHolder struct {
+	endpoint string
+	since    time.Time
+	stream   bool // the call returned; its streamed reply holds the turn
+}
+
 // NewClient returns a Client on conn. opts may be nil. If conn is a
-// net.Conn, cancellation interrupts a blocked read or write through its
-// deadlines and the client tells the server with RST; on any other stream
-// cancellation closes it.
+// net.Conn, cancellation and IOTimeout interrupt a blocked read or write
+// through its deadlines, and the client tells the server with RST; on any
+// other stream cancellation closes it, after an RST when the client is
+// not writing (see Call), and IOTimeout does not apply.
 func NewClient(conn io.ReadWriteCloser, opts *ClientOptions) *Client {
-	c := &Client{rwc: conn, turn: make(chan struct{}, 1), closing: make(chan struct{})}
+	c := &Client{rwc: conn, turn: make(chan struct{}, 1), closing: make(chan struct{}), dead: make(chan struct{})}
 	c.nc, _ = conn.(net.Conn)
 	if opts != nil {
 		c.opts = *opts
@@ -52,9 +78,49 @@ func NewClient(conn io.ReadWriteCloser, opts *ClientOptions) *Client {
 	if c.codec == nil {
 		c.codec = newConnJSON()
 	}
-	c.r = frame.NewReader(conn)
-	c.w = frame.NewBufferedWriter(conn, writeBufferSize)
+	var rw io.ReadWriter = conn
+	if c.nc != nil && c.opts.IOTimeout > 0 {
+		c.dl = &deadlineConn{nc: c.nc, io: c.opts.IOTimeout}
+		rw = c.dl
+	}
+	c.hup = &hangupReader{src: rw, raw: conn}
+	c.sent = &countingWriter{dst: rw}
+	c.r = frame.NewReader(c.hup)
+	c.w = frame.NewBufferedWriter(c.sent, writeBufferSize)
+	c.watchIdle()
 	return c
+}
+
+// Err is nil while the client is usable. Once it is not (Close, a call
+// that ended the connection, the server closing it) it is the error every
+// later call fails with: it matches ErrClosed and ErrNotSent, and its text
+// names the original cause, which it does not match: that cause (a
+// cancelled context, an exceeded deadline) belonged to another call.
+func (c *Client) Err() error {
+	c.deadMu.Lock()
+	defer c.deadMu.Unlock()
+	return c.deadErr
+}
+
+// Done is closed when the client becomes unusable, as Err then reports.
+func (c *Client) Done() <-chan struct{} { return c.dead }
+
+// markDead records that the connection is unusable after cause; the first
+// cause wins.
+func (c *Client) markDead(cause error) {
+	c.deadMu.Lock()
+	defer c.deadMu.Unlock()
+	if c.deadErr != nil {
+		return
+	}
+	reason := ""
+	if cause != nil {
+		reason = cause.Error()
+	}
+	d := &deadError{reason: reason}
+	errors.As(cause, &d.idle)
+	c.deadErr = d
+	close(c.dead)
 }
 
 // Close hangs up: RST, then close [RPC-34]. A call in progress fails; a
@@ -68,18 +134,21 @@ func (c *Client) Close() error {
 	close(c.closing)
 	select {
 	case c.turn <- struct{}{}:
-		if c.err == nil {
+		if c.Err() == nil {
 			c.hangUp(nil)
 		}
-		c.err = &closedError{}
+		c.markDead(errClientClosed)
 		<-c.turn
 	default:
 		// A call or stream holds the turn: pull the connection from under
 		// it; it fails and leaves the client broken.
+		c.markDead(errClientClosed)
 		c.rwc.Close()
 	}
 	return nil
 }
+
+var errClientClosed = errors.New("closed by Close")
 
 // hangUp sends RST where the stream is at a frame boundary and closes it.
 func (c *Client) hangUp(cause error) {
@@ -98,20 +167,28 @@ func (c *Client) hangUp(cause error) {
 	c.rwc.Close()
 }
 
-// breakConn ends the connection after cause; later calls fail with an error
-// wrapping ErrClosed and cause. Call with the turn held.
+// breakConn ends the connection after cause; later calls fail with an
+// error matching ErrClosed that names cause. Call with the turn held.
 func (c *Client) breakConn(cause error) {
-	if c.err != nil {
+	if c.Err() != nil {
+		c.rwc.Close()
 		return
 	}
 	c.hangUp(cause)
-	c.err = &closedError{cause: cause}
+	c.markDead(cause)
 }
 
 // fail ends the connection after an error inside a call and returns what
 // the caller sees: the context's error if the call was cancelled, and
 // otherwise an error that matches ErrProtocol, ErrReset or ErrClosed.
 func (c *Client) fail(ctx context.Context, ic *interrupt, err error) error {
+	return c.failSent(ctx, ic, err, -1)
+}
+
+// failSent is fail for an error met before the request was written in
+// full: the error also matches ErrNotSent if no byte of the request had
+// reached the transport since mark, the count of request bytes before it.
+func (c *Client) failSent(ctx context.Context, ic *interrupt, err error, mark int64) error {
 	if ic.stop() || ctx.Err() != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			err = fmt.Errorf("rpc: call aborted: %w", cerr)
@@ -122,8 +199,20 @@ func (c *Client) fail(ctx context.Context, ic *interrupt, err error) error {
 		err = &closedError{cause: err}
 	default:
 	}
+	notSent := mark >= 0 && c.sent.n == mark
+	if notSent && c.hup.returnsSoon(idleReadGrace) {
+		// The write failed on a connection the server had closed:
+		// what it sent before says how [RPC-42].
+		if ierr := c.idleClosed(); errors.As(ierr, new(*idleCloseError)) {
+			err = ierr
+		}
+	}
 	c.breakConn(err)
-	return connectionLost(err)
+	err = connectionLost(err)
+	if notSent {
+		err = &notSentError{err}
+	}
+	return err
 }
 
 // Call calls endpoint with in and waits for the reply in out.
@@ -136,12 +225,18 @@ func (c *Client) fail(ctx context.Context, ic *interrupt, err error) error {
 // and not reserved [RPC-24].
 //
 // A non-OK reply is an *Error. Ending ctx aborts the call: the connection
-// is reset and closed, and the error wraps ctx's. Errors that leave the
-// connection usable: *Error replies, ErrBodyTooLarge within MaxDiscard,
-// ErrDecode, ErrStreamFailed with the trailer extension, and
+// is reset and closed, and the error wraps ctx's; a call that ends ctx
+// while waiting for its turn says which call holds it. Errors that leave
+// the connection usable: *Error replies, ErrBodyTooLarge within
+// MaxDiscard, ErrDecode, ErrStreamFailed with the trailer extension, and
 // ErrBadCall and ErrUnsupported (nothing sent). Any other error ended the
 // connection and matches ErrProtocol, ErrReset, ErrClosed or the
-// context's error.
+// context's error; it also matches ErrNotSent when no byte of the request
+// was written, so that the call may be retried on another connection.
+//
+// A streamed reply holds the turn: a goroutine that calls again while it
+// holds a stream it has not read to its end or closed waits for itself,
+// until its context ends.
 func (c *Client) Call(ctx context.Context, endpoint string, in, out any) error {
 	a, err := newCallArgs(endpoint, in, out)
 	if err != nil {
@@ -150,30 +245,56 @@ func (c *Client) Call(ctx context.Context, endpoint string, in, out any) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	select {
-	case <-c.closing:
-		return &closedError{}
-	default:
+	if err := c.Err(); err != nil {
+		return err
 	}
 	select {
 	case c.turn <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.closing:
-		return &closedError{}
+		return c.turnTimeout(ctx, endpoint)
+	case <-c.dead:
+		return c.Err()
 	}
+	c.holder.Store(&turnHolder{endpoint: endpoint, since: time.Now()})
 	keep, err := c.call(ctx, &a)
 	if !keep {
-		<-c.turn
+		c.release()
 	}
 	return err
+}
+
+// release gives the turn back at a message boundary: the client is idle.
+func (c *Client) release() {
+	c.holder.Store(nil)
+	if c.Err() == nil {
+		c.watchIdle()
+	}
+	<-c.turn
+}
+
+// turnTimeout is the error of a call whose context ended while another
+// call or stream held the turn.
+func (c *Client) turnTimeout(ctx context.Context, endpoint string) error {
+	h := c.holder.Load()
+	if h == nil {
+		return fmt.Errorf("rpc: calling %q: gave up waiting for the turn: %w", endpoint, ctx.Err())
+	}
+	what := "the call to"
+	if h.stream {
+		what = "the unread streamed reply of"
+	}
+	return fmt.Errorf("rpc: calling %q: gave up waiting for the turn, held by %s %q for %v: %w",
+		endpoint, what, h.endpoint, time.Since(h.since).Round(time.Millisecond), ctx.Err())
 }
 
 // call runs one exchange with the turn held. keep reports that a stream
 // now holds the turn.
 func (c *Client) call(ctx context.Context, a *callArgs) (keep bool, err error) {
-	if c.err != nil {
-		return false, c.err
+	if err := c.Err(); err != nil {
+		return false, err
+	}
+	if err := c.endIdle(ctx); err != nil {
+		return false, err
 	}
 	if (a.dt.HasOctets() || a.accept.HasOctets()) && !c.ext.helloDone && len(c.opts.Extensions) > 0 {
 		if err := c.hello(ctx); err != nil {
@@ -191,9 +312,10 @@ func (c *Client) call(ctx context.Context, a *callArgs) (keep bool, err error) {
 		c.ebuf = js
 	}
 	ic := c.interruptOn(ctx)
+	mark := c.sent.n
 	srcErr, err := c.send(a)
 	if err != nil {
-		return false, c.fail(ctx, ic, err)
+		return false, c.failSent(ctx, ic, err, mark)
 	}
 	return c.receive(ctx, ic, a, srcErr)
 }
@@ -202,6 +324,10 @@ func (c *Client) call(ctx context.Context, a *callArgs) (keep bool, err error) {
 // the turn's writing. srcErr reports a pushed stream that failed and was
 // ended by a failure Trailer; err an error that ends the connection.
 func (c *Client) send(a *callArgs) (srcErr, err error) {
+	c.sending.Lock()
+	defer c.sending.Unlock()
+	c.sent.on = true
+	defer func() { c.sent.on = false }()
 	h := header{Endpoint: a.endpoint, DataType: a.dt, Accept: a.accept}
 	c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
 	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
@@ -237,6 +363,7 @@ var errLateReply = errors.New("reply arrived as the call was cancelled")
 // receive reads the reply to a sent request: its header [RPC-17], its
 // JSON part, and hands out its stream.
 func (c *Client) receive(ctx context.Context, ic *interrupt, a *callArgs, srcErr error) (keep bool, err error) {
+	c.armRead()
 	rh, err := c.readReplyHeader()
 	if err != nil {
 		return false, c.fail(ctx, ic, err)
@@ -277,6 +404,7 @@ func (c *Client) receive(ctx context.Context, ic *interrupt, a *callArgs, srcErr
 		return false, errors.Join(srcErr, result)
 	}
 	a.deliver(body)
+	c.holder.Store(&turnHolder{endpoint: a.endpoint, since: time.Now(), stream: true})
 	return true, nil
 }
 

@@ -137,7 +137,10 @@ func (c *serverConn) nextRequest(h *header) (more bool, err error) {
 		case c.shuttingDown():
 			return false, ErrServerClosed
 		case errors.Is(err, os.ErrDeadlineExceeded) && c.r.Offset() == c.lastEnd:
-			// Idle between exchanges: close without RST [RPC-37].
+			// Idle between exchanges: RST at the message boundary, then
+			// close [RPC-37], so that the client can tell this close
+			// from a failure and knows its next request was not read.
+			c.w.WriteRST()
 			return false, fmt.Errorf("rpc: connection idle for %v: %w", c.s.opts.IdleTimeout, err)
 		}
 		return false, c.fatal(fmt.Errorf("rpc: reading a request header: %w", err))

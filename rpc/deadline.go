@@ -2,17 +2,48 @@ package rpc
 
 import (
 	"net"
+	"sync/atomic"
 	"time"
 )
 
 // deadlineConn renews a net.Conn's deadlines around every read and write
-// (ServerOptions.IdleTimeout, IOTimeout) [RPC-38].
+// (ServerOptions.IdleTimeout, IOTimeout; ClientOptions.IOTimeout) [RPC-38].
 type deadlineConn struct {
 	nc       net.Conn
 	idle, io time.Duration
 	waiting  bool // the next read waits for a request: the idle limit applies
 	readSet  bool
 	writeSet bool
+	// stopped: a cancelled call set a deadline in the past to interrupt
+	// the connection; no renewal may undo it.
+	stopped atomic.Bool
+}
+
+// stop makes every later renewal keep the deadline in the past, from
+// another goroutine than the one reading and writing.
+func (d *deadlineConn) stop() { d.stopped.Store(true) }
+
+// setRead and setWrite renew a deadline unless the connection was
+// interrupted meanwhile.
+func (d *deadlineConn) setRead(t time.Time) {
+	d.nc.SetReadDeadline(t)
+	if d.stopped.Load() {
+		d.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+func (d *deadlineConn) setWrite(t time.Time) {
+	d.nc.SetWriteDeadline(t)
+	if d.stopped.Load() {
+		d.nc.SetWriteDeadline(time.Unix(1, 0))
+	}
+}
+
+// armRead starts the I/O bound on a read that may already be pending
+// (the client's read while idle).
+func (d *deadlineConn) armRead() {
+	d.setRead(time.Now().Add(d.io))
+	d.readSet = true
 }
 
 // writeChunk bounds one write under IOTimeout, so that each chunk's
@@ -25,7 +56,7 @@ func (d *deadlineConn) waitRequest(pending bool) {
 	d.waiting = true
 	if pending {
 		if d.idle > 0 {
-			d.nc.SetReadDeadline(time.Now().Add(d.idle))
+			d.setRead(time.Now().Add(d.idle))
 			d.readSet = true
 		}
 	}
@@ -35,7 +66,7 @@ func (d *deadlineConn) waitRequest(pending bool) {
 // as long as the handler runs.
 func (d *deadlineConn) clearRead() {
 	if d.readSet {
-		d.nc.SetReadDeadline(time.Time{})
+		d.setRead(time.Time{})
 		d.readSet = false
 	}
 }
@@ -46,10 +77,10 @@ func (d *deadlineConn) Read(p []byte) (int, error) {
 		t = d.idle
 	}
 	if t > 0 {
-		d.nc.SetReadDeadline(time.Now().Add(t))
+		d.setRead(time.Now().Add(t))
 		d.readSet = true
 	} else if d.readSet {
-		d.nc.SetReadDeadline(time.Time{})
+		d.setRead(time.Time{})
 		d.readSet = false
 	}
 	n, err := d.nc.Read(p)
@@ -62,7 +93,7 @@ func (d *deadlineConn) Read(p []byte) (int, error) {
 func (d *deadlineConn) Write(p []byte) (int, error) {
 	if d.io <= 0 {
 		if d.writeSet {
-			d.nc.SetWriteDeadline(time.Time{})
+			d.setWrite(time.Time{})
 			d.writeSet = false
 		}
 		return d.nc.Write(p)
@@ -71,7 +102,7 @@ func (d *deadlineConn) Write(p []byte) (int, error) {
 	var done int
 	for done < len(p) {
 		chunk := p[done:min(len(p), done+writeChunk)]
-		d.nc.SetWriteDeadline(time.Now().Add(d.io))
+		d.setWrite(time.Now().Add(d.io))
 		n, err := d.nc.Write(chunk)
 		done += n
 		if err != nil {

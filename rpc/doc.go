@@ -98,5 +98,9 @@
 // connection; context errors are passed through, wrapped. Errors of a call
 // that leave the connection usable have their own sentinels
 // (ErrBodyTooLarge, ErrDecode, ErrStreamFailed, ErrBadCall, ErrUnsupported)
-// or are *Error; Client.Call lists which survive.
+// or are *Error; Client.Call lists which survive. A call that failed
+// before any byte of its request was written also matches ErrNotSent, and
+// may be sent again on a fresh connection; Client.Err and Client.Done tell
+// a client whose connection is gone, for instance closed by the server
+// while idle.
 package rpc

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/framerpc/framerpc/frame"
 )
@@ -46,10 +47,19 @@ var (
 	ErrReset = frame.ErrReset
 	// ErrClosed: the connection is closed: by Close, by an aborted call or
 	// stream, by the peer ending the stream mid-exchange (the error then
-	// also matches io.ErrUnexpectedEOF), or because the transport failed
-	// (the transport's error stays in the chain). Calls on a closed client
-	// fail with an error wrapping ErrClosed and the original cause.
+	// also matches io.ErrUnexpectedEOF), by the server closing it while
+	// the client was idle, or because the transport failed (the
+	// transport's error stays in the chain). Calls on a client that is no
+	// longer usable fail with Client.Err: ErrClosed, with the original
+	// cause in its text only.
 	ErrClosed = errors.New("rpc: connection closed")
+	// ErrNotSent: the call failed on a connection that was or became
+	// unusable before any byte of its request was written to the
+	// transport, so no handler can have seen it: safe to retry on a fresh
+	// connection. It comes with ErrClosed (and the reason, such as
+	// ErrReset); a call whose request may have reached a handler never
+	// matches it.
+	ErrNotSent = errors.New("rpc: request not sent")
 	// ErrBodyTooLarge: a JSON reply body was longer than the client's
 	// MaxJSON. The call fails; the connection stays usable unless the body
 	// also ran past MaxDiscard, in which case the client resets and closes
@@ -138,6 +148,58 @@ func (e *closedError) Error() string {
 
 func (e *closedError) Is(target error) bool { return target == ErrClosed }
 func (e *closedError) Unwrap() error        { return e.cause }
+
+// deadError is what every call gets once the client is unusable
+// (Client.Err): ErrClosed, and the text of the original cause, which it
+// does not match, since that cause (a cancelled context, an exceeded
+// deadline, a violation) belonged to the call that met it. Nothing of the
+// call was sent.
+//
+// A close by the server while the client was idle belongs to no call:
+// the calls that meet it match it (ErrReset for an RST) as well.
+type deadError struct {
+	reason string
+	idle   *idleCloseError
+}
+
+func (e *deadError) Error() string {
+	if e.reason == "" {
+		return ErrClosed.Error()
+	}
+	return ErrClosed.Error() + " earlier: " + strings.TrimPrefix(e.reason, "rpc: ")
+}
+
+func (e *deadError) Is(target error) bool {
+	return target == ErrClosed || target == ErrNotSent || (e.idle != nil && e.idle.Is(target))
+}
+
+// idleCloseError: the server closed the connection, after RST or not,
+// while the client was idle [RPC-37], [RPC-42].
+type idleCloseError struct {
+	reset bool
+	cause error // frame.ErrReset or io.EOF
+}
+
+func (e *idleCloseError) Error() string {
+	if e.reset {
+		return "rpc: connection closed by the server while idle (RST)"
+	}
+	return "rpc: connection closed by the server while idle"
+}
+
+func (e *idleCloseError) Is(target error) bool {
+	return target == ErrClosed || (e.reset && target == ErrReset)
+}
+
+// notSentError marks the error of a call of which no byte was written.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string {
+	return e.err.Error() + " (request not sent)"
+}
+
+func (e *notSentError) Is(target error) bool { return target == ErrNotSent }
+func (e *notSentError) Unwrap() error        { return e.err }
 
 // connectionLost is what a call reports for an error that ended its
 // connection: errors that already say why (a violation, a reset, a

@@ -2,10 +2,12 @@ package rpc
 
 import (
 	"io"
+	"time"
 )
 
-// hangupReader lets the server notice a client that goes away while a
-// handler runs. Once a request has been read, the client sends nothing
+// hangupReader lets a side notice that its peer went away while it waits
+// for nothing from it: the server while a handler runs, the client while
+// it is idle (idle.go). Once a request has been read, the client sends nothing
 // until the reply (RST, or the end of the stream, are the only legitimate
 // bytes), so a read issued in the background then can only return because
 // the client reset, hung up or broke the protocol: the handler's context
@@ -47,7 +49,36 @@ func (w *hangupReader) wait() {
 
 func (w *hangupReader) pending() bool { return w.done != nil }
 
-// watch starts the background read; cancel runs when it returns.
+// returnsSoon waits at most d for the background read to return, and
+// reports whether bytes or an error are there to be read.
+func (w *hangupReader) returnsSoon(d time.Duration) bool {
+	if w.done != nil {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-w.done:
+		case <-t.C:
+			return false
+		}
+	}
+	return w.r < w.w || w.err != nil
+}
+
+// arrived reports, without waiting, that the background read has returned
+// bytes or an error not read yet.
+func (w *hangupReader) arrived() bool {
+	if w.done != nil {
+		select {
+		case <-w.done:
+		default:
+			return false
+		}
+	}
+	return w.r < w.w || w.err != nil
+}
+
+// watch starts the background read; cancel runs when it has returned,
+// after Read may go on.
 func (w *hangupReader) watch(cancel func()) bool {
 	if w.done != nil || w.r < w.w || w.err != nil {
 		return false
@@ -60,8 +91,8 @@ func (w *hangupReader) watch(cancel func()) bool {
 	go func() {
 		n, err := w.raw.Read(w.buf)
 		w.r, w.w, w.err = 0, n, err
-		cancel()
 		close(done)
+		cancel()
 	}()
 	return true
 }

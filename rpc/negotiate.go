@@ -80,33 +80,43 @@ func (c *serverConn) hello(h *header) error {
 func (c *Client) hello(ctx context.Context) error {
 	c.ext.helloDone = true
 	ic := c.interruptOn(ctx)
-	h := header{Endpoint: helloEndpoint, DataType: dataNone, Accept: dataNone, Extensions: c.opts.Extensions, HasExtensions: true}
-	c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
-	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
-		return c.fail(ctx, ic, fmt.Errorf("rpc: writing the hello: %w", err))
+	// The hello is no part of the call's request: a call that fails here
+	// has sent none of it.
+	mark := c.sent.n
+	if err := c.writeHello(); err != nil {
+		return c.failSent(ctx, ic, fmt.Errorf("rpc: writing the hello: %w", err), mark)
 	}
-	if err := c.w.Flush(); err != nil {
-		return c.fail(ctx, ic, fmt.Errorf("rpc: writing the hello: %w", err))
-	}
+	c.armRead()
 	rh, err := c.readReplyHeader()
 	if err != nil {
-		return c.fail(ctx, ic, err)
+		return c.failSent(ctx, ic, err, mark)
 	}
 	if ic.stop() {
-		return c.fail(ctx, nil, errors.New("hello reply arrived as the call was cancelled"))
+		return c.failSent(ctx, nil, errors.New("hello reply arrived as the call was cancelled"), mark)
 	}
 	if rh.Error != wire.StatusOK {
 		// An original server: it knows no hello, and no extension [RPC-26].
 		return nil
 	}
 	if rh.DataType != dataNone {
-		return c.fail(ctx, nil, protocolError(ClassBadReply, "RPC-25", "hello reply with DataType %v", rh.DataType))
+		return c.failSent(ctx, nil, protocolError(ClassBadReply, "RPC-25", "hello reply with DataType %v", rh.DataType), mark)
 	}
 	for _, e := range rh.Extensions {
 		if !slices.Contains(c.opts.Extensions, e) {
-			return c.fail(ctx, nil, protocolError(ClassBadReply, "RPC-25", "server granted %q, which was not asked for", e))
+			return c.failSent(ctx, nil, protocolError(ClassBadReply, "RPC-25", "server granted %q, which was not asked for", e), mark)
 		}
 	}
 	c.ext.grant(rh.Extensions)
 	return nil
+}
+
+func (c *Client) writeHello() error {
+	c.sending.Lock()
+	defer c.sending.Unlock()
+	h := header{Endpoint: helloEndpoint, DataType: dataNone, Accept: dataNone, Extensions: c.opts.Extensions, HasExtensions: true}
+	c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
+	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
+		return err
+	}
+	return c.w.Flush()
 }

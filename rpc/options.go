@@ -21,7 +21,8 @@ type ServerOptions struct {
 	// reset. 0 means DefaultMaxDiscard.
 	MaxDiscard int64
 	// IdleTimeout is how long a connection may wait for the first byte of
-	// the next request. 0 means no limit. Needs a net.Conn (see Serve).
+	// the next request; the server then sends RST and closes it [RPC-37].
+	// 0 means no limit. Needs a net.Conn (see Serve).
 	IdleTimeout time.Duration
 	// IOTimeout is how long a single read or write may make no progress
 	// once a request has started. Every read or write that moves bytes
@@ -56,6 +57,16 @@ type ClientOptions struct {
 	// Codec encodes JSON request bodies and decodes JSON replies. nil
 	// means encoding/json, with an encoder and decoder kept by the Client.
 	Codec JSONCodec
+	// IOTimeout is how long a single read or write may make no progress
+	// within a call, as for ServerOptions: every read or write that moves
+	// bytes renews it, so a slow but live stream is never cut; one that
+	// stalls fails the call and closes the connection [RPC-38]. Waiting
+	// for the reply header is such a read, so the bound must exceed the
+	// longest time a handler takes to answer. Reading a streamed reply
+	// counts only while a Read is pending: the time the caller spends
+	// between Reads is its own. While no call is in progress nothing is
+	// bounded. 0 means no limit. Needs a net.Conn.
+	IOTimeout time.Duration
 }
 
 // writeBufferSize is the buffer in which a side gathers the frames of its

@@ -93,7 +93,9 @@ func TestBadReplies(t *testing.T) {
 			// [RPC-35] The client resets and closes; later calls fail.
 			expectBytes(t, r.conn, rst)
 			expectEnd(t, r.conn)
-			if err := r.cli.Call(ctx, "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || !errors.Is(err, ErrProtocol) {
+			// Later calls: ErrClosed naming the violation, which they
+			// do not match: it was another call's.
+			if err := r.cli.Call(ctx, "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), c.class.String()) {
 				t.Fatalf("later call: %v", err)
 			}
 		})
@@ -286,7 +288,7 @@ func TestJSONBodies(t *testing.T) {
 			t.Fatalf("got %v, want ErrBodyTooLarge", err)
 		}
 		// Out of sync: the client reset and closed the connection.
-		if err := p.cli.Call(ctx, "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || !errors.Is(err, ErrBodyTooLarge) {
+		if err := p.cli.Call(ctx, "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || errors.Is(err, ErrBodyTooLarge) || !strings.Contains(err.Error(), "discard bound") {
 			t.Fatalf("later call: %v", err)
 		}
 	})
@@ -492,7 +494,9 @@ func TestCancellation(t *testing.T) {
 	}
 	p.served <- nil
 	var out Msg
-	if err := p.cli.Call(context.Background(), "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || !errors.Is(err, context.Canceled) {
+	// A later call's own context is fine: its error names the cause but
+	// does not match it [issue 9 point 8].
+	if err := p.cli.Call(context.Background(), "Echo", &Msg{}, &out); !errors.Is(err, ErrClosed) || errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "context canceled") {
 		t.Fatalf("later call: %v", err)
 	}
 
@@ -517,15 +521,16 @@ func TestCancellation(t *testing.T) {
 	echoOK(t, p.cli)
 }
 
-// [RPC-37] Idle connections are closed without RST; [RPC-38] progress
-// renews the I/O bound, a dead peer is cut off.
+// [RPC-37] Idle connections are closed after an RST at the message
+// boundary; [RPC-38] progress renews the I/O bound, a dead peer is cut off.
 func TestTimeouts(t *testing.T) {
 	checkGoroutines(t)
 	t.Run("RPC-37 idle", func(t *testing.T) {
 		r := newRawServer(t, testServer(t, &ServerOptions{IdleTimeout: 200 * time.Millisecond}))
 		r.send(t, hdr(reqHeader("Echo", 2, 2)), data(`{}`))
 		readN(t, r.conn, len(cat(hdr(repHeader(2, 1, "")), data(`{"Text":"","N":1}`+"\n"))))
-		expectEnd(t, r.conn) // no RST, just the end
+		expectBytes(t, r.conn, rst)
+		expectEnd(t, r.conn)
 		if err := r.result(t); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("Serve: %v", err)
 		}

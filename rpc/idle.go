@@ -1,0 +1,106 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/framerpc/framerpc/frame"
+)
+
+// The client between calls. A server may close a connection that stays
+// idle, after an RST at the message boundary [RPC-37]. The client keeps a
+// read pending while it is idle (hangupReader), so that it learns of the
+// close when it happens: the client is then marked dead (Done, Err) and no
+// call writes anything to the closed connection. A call that starts after
+// the read returned fails without writing a byte, with an error matching
+// ErrNotSent: it is safe to send again on a fresh connection [RPC-42].
+
+// watchIdle starts the read pending while idle. Call with the turn held,
+// at a message boundary.
+func (c *Client) watchIdle() {
+	if c.dl != nil {
+		c.dl.clearRead()
+	}
+	c.hup.watch(c.idleEnded)
+}
+
+// idleEnded runs when the idle read returns. If no call has taken the turn
+// meanwhile, the connection is over: the server sent RST or hung up, or
+// broke the protocol by sending while no request was pending.
+func (c *Client) idleEnded() {
+	select {
+	case c.turn <- struct{}{}:
+	default:
+		// A call holds the turn; it reads what came as its reply.
+		return
+	}
+	defer func() { <-c.turn }()
+	// Calls may have come and gone since this read returned: what it
+	// read was theirs, and the read pending now is another one.
+	if c.Err() != nil || !c.hup.arrived() {
+		return
+	}
+	err := c.idleClosed()
+	c.breakConn(err)
+}
+
+// endIdle is the start of a call, before it writes anything: if the idle
+// read has returned, the call fails with the reason, matching ErrNotSent.
+func (c *Client) endIdle(ctx context.Context) error {
+	if !c.hup.arrived() {
+		return nil
+	}
+	err := c.idleClosed()
+	c.breakConn(err)
+	return &notSentError{connectionLost(err)}
+}
+
+// idleClosed tells what ended an idle connection, with the turn held.
+func (c *Client) idleClosed() error {
+	t, ok := c.r.PeekType()
+	switch {
+	case ok && t == frame.TypeRST:
+		return &idleCloseError{reset: true, cause: frame.ErrReset}
+	case ok:
+		return protocolError(ClassBadReply, "RPC-28", "the server sent a %v frame while no request was pending", t)
+	}
+	_, err := c.r.NextMessage(frame.TypeHeader)
+	if err == io.EOF {
+		return &idleCloseError{cause: io.EOF}
+	}
+	return fmt.Errorf("rpc: reading while idle: %w", err)
+}
+
+// armRead puts the IOTimeout on the wait for a reply, which may be the
+// read started while idle.
+func (c *Client) armRead() {
+	if c.dl != nil {
+		c.dl.armRead()
+	}
+}
+
+// idleReadGrace is how long a call whose request could not be written
+// waits for the idle read to return what the server sent before it
+// closed: the transport has it already, only the reading goroutine has
+// to run.
+const idleReadGrace = 100 * time.Millisecond
+
+// countingWriter counts the bytes of requests that reach the transport,
+// which tells whether a failed call can have been seen by the server
+// (ErrNotSent). on is set while a request is written, by the holder of
+// Client.sending.
+type countingWriter struct {
+	dst io.Writer
+	n   int64
+	on  bool
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	n, err := w.dst.Write(p)
+	if w.on {
+		w.n += int64(n)
+	}
+	return n, err
+}
