@@ -44,9 +44,14 @@ type PoolStats struct {
 	Waiting int
 	// Dials counts the dials attempted, DialFailures those that failed.
 	Dials, DialFailures int64
-	// Failures counts the connections closed because a call or stream on
-	// them ended the connection (a failure, a cancellation, a reset).
+	// Failures counts the connections closed because they became
+	// unusable: a call or stream on them failed, was cancelled or reset,
+	// or the server closed them while idle.
 	Failures int64
+	// Retries counts the calls sent again on a fresh connection because
+	// the server had closed the idle one they were given before any of
+	// their request was written.
+	Retries int64
 }
 
 // Pool calls a server over connections it dials on demand, one call (or
@@ -58,7 +63,15 @@ type PoolStats struct {
 // streamed reply, when the stream has been read to its end or closed: a
 // caller must do one of the two, as with net/http's response bodies. A
 // connection on which a call or stream failed, was cancelled or reset is
-// closed, never reused.
+// closed, never reused; one the server closed while idle is noticed
+// (Client.Done) and closed too.
+//
+// A call given an idle connection that turns out to have been closed by
+// the server before any byte of the request was written (its error
+// matches ErrNotSent) is sent again, once, on a freshly dialed connection.
+// A call whose request may have reached a handler is never sent again,
+// nor one whose request is a stream (an io.Reader or a Push), which may
+// have been read from already.
 type Pool struct {
 	dial DialFunc
 	opts PoolOptions
@@ -77,6 +90,7 @@ type Pool struct {
 type poolConn struct {
 	c         *Client
 	idleSince time.Time
+	reused    bool // served a call before this one
 }
 
 // NewPool returns a Pool that opens its connections with dial. opts may be
@@ -105,7 +119,7 @@ func NewPool(dial DialFunc, opts *PoolOptions) *Pool {
 // idle one, a new one if fewer than MaxConns are open, or else the first
 // one given back. Waiting for a connection ends with ctx; the error then
 // says so and wraps ctx's. A streamed reply keeps its connection until it
-// is read to its end or closed.
+// is read to its end or closed. See Pool for when a call is sent again.
 func (p *Pool) Call(ctx context.Context, endpoint string, in, out any) error {
 	a, err := newCallArgs(endpoint, in, out)
 	if err != nil {
@@ -114,16 +128,33 @@ func (p *Pool) Call(ctx context.Context, endpoint string, in, out any) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	pc, err := p.get(ctx)
+	pc, err := p.get(ctx, false)
 	if err != nil {
 		return err
 	}
-	err = pc.c.Call(ctx, endpoint, in, out)
+	for retried := false; ; retried = true {
+		if testHookPoolCall != nil {
+			testHookPoolCall(pc.c)
+		}
+		err = pc.c.Call(ctx, endpoint, in, out)
+		if retried || !retryable(pc, &a, err) || ctx.Err() != nil {
+			break
+		}
+		// The server closed the idle connection before the request
+		// left: no handler saw it.
+		p.put(pc, false)
+		p.mu.Lock()
+		p.stats.Retries++
+		p.mu.Unlock()
+		if pc, err = p.get(ctx, true); err != nil {
+			return err
+		}
+	}
 	if err == nil && a.accept.HasOctets() {
 		p.handOut(pc, &a)
 		return nil
 	}
-	p.put(pc, pc.usableAfter(err))
+	p.put(pc, pc.usable())
 	return err
 }
 
@@ -162,10 +193,15 @@ func (p *Pool) Close() error {
 	return nil
 }
 
+// testHookPoolCall, if set, runs between get and the call: tests close
+// the connection there to make a call find it dead.
+var testHookPoolCall func(*Client)
+
 var errPoolClosed = fmt.Errorf("rpc: pool closed: %w", ErrClosed)
 
-// get returns a connection for one call, counted in use.
-func (p *Pool) get(ctx context.Context) (*poolConn, error) {
+// get returns a connection for one call, counted in use; with fresh, a
+// newly dialed one.
+func (p *Pool) get(ctx context.Context, fresh bool) (*poolConn, error) {
 	start := time.Now()
 	for {
 		p.mu.Lock()
@@ -174,14 +210,25 @@ func (p *Pool) get(ctx context.Context) (*poolConn, error) {
 			return nil, errPoolClosed
 		}
 		var stale []*poolConn
-		for len(p.idle) > 0 {
+		if fresh && p.open >= p.opts.MaxConns && len(p.idle) > 0 {
+			// Make room for the new connection: the oldest idle one goes.
+			stale = append(stale, p.idle[0])
+			p.idle = p.idle[1:]
+			p.open--
+		}
+		for !fresh && len(p.idle) > 0 {
 			pc := p.idle[len(p.idle)-1]
 			p.idle = p.idle[:len(p.idle)-1]
-			if p.expired(pc, time.Now()) {
+			dead := !pc.alive()
+			if dead || p.expired(pc, time.Now()) {
+				if dead {
+					p.stats.Failures++
+				}
 				p.open--
 				stale = append(stale, pc)
 				continue
 			}
+			pc.reused = true
 			p.inUse++
 			p.mu.Unlock()
 			closeAll(stale)
@@ -354,7 +401,7 @@ type poolStream struct {
 func (s *poolStream) Read(b []byte) (int, error) {
 	n, err := s.body.Read(b)
 	if err != nil {
-		s.release(err)
+		s.release()
 	}
 	return n, err
 }
@@ -369,27 +416,27 @@ func (s *poolStream) WriteTo(w io.Writer) (int64, error) {
 	n, err := wt.WriteTo(dst)
 	switch {
 	case err == nil:
-		s.release(io.EOF)
+		s.release()
 	case dst.err == nil || !errors.Is(err, dst.err):
 		// The stream, not the destination, failed: it has ended.
-		s.release(err)
+		s.release()
 	}
 	return n, err
 }
 
 func (s *poolStream) Close() error {
 	err := s.body.Close()
-	s.release(errStreamClosed)
+	s.release()
 	return err
 }
 
-// release gives the connection back once the stream has ended with end.
-func (s *poolStream) release(end error) {
+// release gives the connection back once the stream has ended.
+func (s *poolStream) release() {
 	if s.released {
 		return
 	}
 	s.released = true
-	s.p.put(s.pc, s.pc.usableAfterStream(end))
+	s.p.put(s.pc, s.pc.usable())
 }
 
 // destWriter records the destination's own error, which leaves a stream
@@ -407,22 +454,24 @@ func (d *destWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// usableAfter tells whether a connection may serve another call after one
-// that returned err. Without a way to ask the Client, the errors that
-// may have ended the connection count as ending it: the cost of a wrong
-// guess is one dial.
-func (pc *poolConn) usableAfter(err error) bool {
-	if err == nil {
-		return true
-	}
-	for _, fatal := range []error{ErrClosed, ErrReset, ErrProtocol, ErrBodyTooLarge, ErrStreamFailed, context.Canceled, context.DeadlineExceeded} {
-		if errors.Is(err, fatal) {
-			return false
-		}
-	}
-	return true
+// retryable: the call failed on a connection that had been idle, without
+// a byte of its request written, and its request is not a stream that
+// may have been read from.
+func retryable(pc *poolConn, a *callArgs, err error) bool {
+	return err != nil && pc.reused && a.src == nil && errors.Is(err, ErrNotSent)
 }
 
-// usableAfterStream: a stream read to its end leaves the connection in
-// sync; any other end may not have.
-func (pc *poolConn) usableAfterStream(end error) bool { return end == io.EOF }
+// alive: the Client has not noticed the end of its connection (the
+// server closing it while idle, most often).
+func (pc *poolConn) alive() bool {
+	select {
+	case <-pc.c.Done():
+		return false
+	default:
+		return true
+	}
+}
+
+// usable: the Client can make another call (it knows: a call or stream
+// that ended the connection, and the server's closing it, mark it dead).
+func (pc *poolConn) usable() bool { return pc.c.Err() == nil }

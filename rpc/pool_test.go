@@ -240,6 +240,17 @@ func TestPoolReplacesFailedConnection(t *testing.T) {
 	}
 	echo(t, p)
 	wantStats(t, p, PoolStats{Open: 1, Idle: 1, Dials: 3, Failures: 2})
+
+	// So does a stream whose source failed, reported in its trailer: the
+	// connection is in sync.
+	if err := p.Call(context.Background(), "FailingStream", &Msg{Text: "x", N: 1000}, &r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, r); err == nil || !strings.Contains(err.Error(), "source died") {
+		t.Fatalf("got %v, want the source's failure", err)
+	}
+	echo(t, p)
+	wantStats(t, p, PoolStats{Open: 1, Idle: 1, Dials: 3, Failures: 2})
 }
 
 func echo(t *testing.T, c Caller) {
