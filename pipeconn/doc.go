@@ -10,6 +10,13 @@
 // end of the pair is the hang-up [RPC-29]: the peer reads the end of the
 // stream.
 //
+// Neither is a net.Conn, so an rpc.Client on one cannot interrupt a
+// blocked read with a deadline: cancelling a call closes the connection
+// (for a child, Close waits up to its grace for the child to exit), and
+// ClientOptions.IOTimeout and the server's timeouts do not apply. ssh's
+// own keepalives (ServerAliveInterval) are what notices a dead peer
+// across hosts.
+//
 // # SIGPIPE
 //
 // A Go program writing to a pipe whose reader is gone is killed by
