@@ -75,6 +75,8 @@ func list(ctx context.Context, c rpc.Caller, p string, stdout io.Writer) error {
 // jobs at a time, each call on a connection of the pool's.
 func pull(ctx context.Context, pool *rpc.Pool, remote, local string, jobs int, prog *progress) error {
 	defer prog.finish()
+	// Clean, so that the local names below are remote's subpaths.
+	remote = path.Clean(remote)
 	var l Listing
 	if err := pool.Call(ctx, "Dir.List", &ListRequest{Path: remote}, &l); err != nil {
 		return err

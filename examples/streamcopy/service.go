@@ -55,16 +55,17 @@ type Dir struct {
 }
 
 // checkPath refuses, with a clear reply, what os.Root would refuse with
-// a less clear one.
+// a less clear one (and ".." even where it stays inside: one simple rule),
+// and cleans the rest ("./a/" is "a").
 func checkPath(p string) (string, error) {
-	p = strings.TrimPrefix(p, "./")
-	if p == "" {
-		p = "."
-	}
-	if !fs.ValidPath(p) || slices.Contains(strings.Split(p, "/"), "..") {
+	if path.IsAbs(p) || slices.Contains(strings.Split(p, "/"), "..") {
 		return "", &rpc.Error{Status: rpc.StatusRequestError, Message: fmt.Sprintf("%q: paths are relative to the served directory, without \"..\"", p)}
 	}
-	return p, nil
+	c := path.Clean("./" + p)
+	if !fs.ValidPath(c) {
+		return "", &rpc.Error{Status: rpc.StatusRequestError, Message: fmt.Sprintf("%q: not a valid path", p)}
+	}
+	return c, nil
 }
 
 // replyError turns a file system error into a reply that names the path

@@ -181,7 +181,7 @@ func roundTrip(t *testing.T, srvDir string, conn ...string) {
 	sameFile(t, filepath.Join(srvDir, "tree", "up.bin"), up)
 	down := randomFile(t, filepath.Join(srvDir, "tree", "a", "down.bin"), 3<<20)
 	small := randomFile(t, filepath.Join(srvDir, "tree", "a", "b", "small"), 100)
-	if _, err := streamcopy(t, append(append([]string{"pull", "-j", "2"}, conn...), "tree", filepath.Join(local, "copy"))...); err != nil {
+	if _, err := streamcopy(t, append(append([]string{"pull", "-j", "2"}, conn...), "./tree/", filepath.Join(local, "copy"))...); err != nil {
 		t.Fatal(err)
 	}
 	sameFile(t, filepath.Join(local, "copy", "up.bin"), up)
@@ -223,6 +223,10 @@ func TestTCP(t *testing.T) {
 	if ents, _ := os.ReadDir(local); len(ents) != 0 {
 		t.Fatalf("files left after a failed pull: %v", ents)
 	}
+	// Gone for good: the kill is asynchronous, and a dying process's
+	// socket still completes connections.
+	<-s2.done
+	s2.cmd.Wait()
 
 	// Nobody listening.
 	_, err = streamcopy(t, "list", "-connect", s2.addr)
