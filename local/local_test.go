@@ -19,6 +19,9 @@ import (
 	"pgregory.net/rapid"
 )
 
+// Code written against rpc.Caller takes a local client too.
+var _ rpc.Caller = (*local.Client)(nil)
+
 type Msg struct {
 	Text string
 	N    int

@@ -71,6 +71,14 @@
 // it early resets and closes the connection. Cancelling the call's context
 // does the same.
 //
+// To call a remote server, use a Pool: it dials connections as calls
+// need them (DialNet, DialTLS, or any DialFunc, such as a child process
+// from package pipeconn), runs concurrent calls on separate connections
+// so that a small call never waits behind a stream, and replaces a
+// connection that failed. A Client is one connection, for when the
+// caller manages it. Client, Pool and the in-process client of package
+// local are each a Caller.
+//
 // # JSON bodies
 //
 // JSON bodies go through encoding/json by default, with the encoder and
