@@ -174,6 +174,9 @@ func TestStdioClientVanishes(t *testing.T) {
 	if s := stderr.String(); !strings.Contains(s, "broken pipe") {
 		t.Fatalf("child's stderr: %q, want Serve's error to be EPIPE", s)
 	}
+	// A streamed reply holds the client until it is closed (rpc's
+	// contract), whatever became of the connection under it.
+	r.Close()
 	c.Close()
 }
 
