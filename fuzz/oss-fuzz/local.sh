@@ -12,7 +12,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 SECONDS_EACH=${SECONDS_EACH:-5}
-OUT=${OUT:-$(mktemp -d)}
+own_out=false
+if [ -z "${OUT:-}" ]; then
+	OUT=$(mktemp -d)
+	own_out=true
+fi
 export OUT
 
 bash "$here/build.sh"
@@ -33,4 +37,11 @@ while read -r name _ _; do
 	echo
 	rm -rf "$corpus"
 done <"$OUT/targets.txt"
+# A directory this script made is removed unless something failed: then
+# it holds the crash artifacts and the logs.
+if [ "$status" -eq 0 ] && $own_out; then
+	rm -rf "$OUT"
+elif [ "$status" -ne 0 ]; then
+	echo "binaries, logs and crash artifacts are in $OUT"
+fi
 exit "$status"
