@@ -7,4 +7,9 @@
 // .ci/run gives every target a bounded run; run one longer with
 //
 //	go test -run '^$' -fuzz '^FuzzFrameStream$' -fuzztime 5m ./fuzz/
+//
+// README.md in this directory lists every target of the module (some live
+// next to the package they test), their seed corpora and its generator
+// (internal/seedgen), the libFuzzer builds for OSS-Fuzz (oss-fuzz/), the
+// record of how long each has run, and the coverage script.
 package fuzz

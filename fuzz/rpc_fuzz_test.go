@@ -28,7 +28,7 @@ func (c *conn) Close() error                { return nil }
 
 // captures returns the recorded streams of one direction of the
 // conversations in testvectors/captures, as fuzz seeds.
-func captures(tb testing.TB, side string) [][]byte {
+func captures(tb *testing.F, side string) [][]byte {
 	paths, err := filepath.Glob(filepath.Join("..", "testvectors", "captures", "*."+side+".bin"))
 	if err != nil {
 		tb.Fatal(err)
@@ -49,7 +49,7 @@ type meta struct {
 	N    int
 }
 
-func newServer(tb testing.TB) *rpc.Server {
+func newServer(tb *testing.F) *rpc.Server {
 	s := rpc.NewServer(&rpc.ServerOptions{MaxJSON: 1 << 12, MaxDiscard: 1 << 16})
 	must := func(err error) {
 		if err != nil {

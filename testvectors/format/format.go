@@ -42,7 +42,7 @@ func (p Pattern) Generate() ([]byte, error) {
 	if p.Pattern != Mod251 {
 		return nil, fmt.Errorf("format: unknown pattern %q", p.Pattern)
 	}
-	if p.Start < 0 || p.Start > 250 || p.Length < 0 {
+	if p.Start < 0 || p.Start > 250 || p.Length < 0 || p.Length > MaxExpand {
 		return nil, fmt.Errorf("format: pattern %s start %d length %d out of range", p.Pattern, p.Start, p.Length)
 	}
 	b := make([]byte, p.Length)
@@ -147,7 +147,11 @@ func (v Bytes) Len() int64 {
 
 // Expand returns the bytes, checking every pattern's length and digest.
 func (v Bytes) Expand() ([]byte, error) {
-	out := make([]byte, 0, v.Len())
+	n, err := v.checkedLen()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, n)
 	for _, p := range v.Parts {
 		if p.Pat == nil {
 			out = append(out, p.Lit...)
@@ -355,13 +359,7 @@ func Load[T any](path string) (*File[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	var f File[T]
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &f, nil
+	return Decode[T](data, path)
 }
 
 // Marshal encodes a file the way the generator writes it: two-space

@@ -26,6 +26,11 @@ func FuzzDecode(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	// Under go test the schema is always there (Fatal above). A libFuzzer
+	// build (fuzz/oss-fuzz) runs away from the source tree, where its
+	// testing shim's Fatal returns: it then checks everything but the
+	// schema.
+	haveSchema := err == nil
 	files, _ := filepath.Glob("../../../../testvectors/captures/*.bin")
 	for _, name := range files {
 		b, err := os.ReadFile(name)
@@ -45,7 +50,7 @@ func FuzzDecode(f *testing.F) {
 				if err != nil {
 					t.Fatalf("%s: not JSON: %v: %q", view, err, line)
 				}
-				if errs := schema.Validate("framedump.schema.json", doc); len(errs) > 0 {
+				if errs := schema.Validate("framedump.schema.json", doc); haveSchema && len(errs) > 0 {
 					t.Fatalf("%s: %q does not match the schema: %v", view, line, errs)
 				}
 				var ev struct {
