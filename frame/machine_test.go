@@ -295,12 +295,9 @@ func wantSentinel(t *rapid.T, what string, err, sentinel error) {
 	}
 }
 
-// writable skips writer actions once the stream has ended.
-func (m *frameMachine) writable(t *rapid.T) {
-	if m.ended {
-		t.Skip("the stream has ended")
-	}
-}
+// writable tells writer actions whether the stream is still open; once it
+// has ended they are no-op steps.
+func (m *frameMachine) writable() bool { return !m.ended }
 
 // newMessageErr is what starting a message returns, in NewMessage's order
 // of checks.
@@ -318,7 +315,9 @@ func (m *frameMachine) newMessageErr() error {
 // control message over 4096 bytes refused before any byte is written
 // [MSG-7], no second message while one is open [MSG-1].
 func (m *frameMachine) WriteMessage(t *rapid.T) {
-	m.writable(t)
+	if !m.writable() {
+		return
+	}
 	typ := rapid.SampledFrom(messageTypes).Draw(t, "type")
 	body := m.body(drawLen(t, typ))
 	err := m.w.WriteMessage(typ, body)
@@ -337,7 +336,9 @@ func (m *frameMachine) WriteMessage(t *rapid.T) {
 
 // NewMessage opens a message for streamed writes [MSG-1].
 func (m *frameMachine) NewMessage(t *rapid.T) {
-	m.writable(t)
+	if !m.writable() {
+		return
+	}
 	typ := rapid.SampledFrom(messageTypes).Draw(t, "type")
 	mw, err := m.w.NewMessage(typ)
 	sentinel := m.newMessageErr()
@@ -379,9 +380,11 @@ func (m *frameMachine) accept(p []byte) error {
 
 // StreamWrite writes part of the open message's body with Write.
 func (m *frameMachine) StreamWrite(t *rapid.T) {
-	m.writable(t)
+	if !m.writable() {
+		return
+	}
 	if m.mw == nil {
-		t.Skip("no message started yet")
+		return // no-op step: no message started yet
 	}
 	p := m.body(m.drawStreamLen(t))
 	n, err := m.mw.Write(p)
@@ -398,9 +401,11 @@ func (m *frameMachine) StreamWrite(t *rapid.T) {
 // StreamReadFrom writes part of the open message's body through ReadFrom,
 // from a source that gives a few bytes per read.
 func (m *frameMachine) StreamReadFrom(t *rapid.T) {
-	m.writable(t)
+	if !m.writable() {
+		return
+	}
 	if m.mw == nil {
-		t.Skip("no message started yet")
+		return // no-op step: no message started yet
 	}
 	p := m.body(m.drawStreamLen(t))
 	n, err := m.mw.ReadFrom(iotest.HalfReader(bytes.NewReader(p)))
@@ -417,9 +422,11 @@ func (m *frameMachine) StreamReadFrom(t *rapid.T) {
 // StreamClose ends the open message: what is staged, possibly nothing,
 // leaves as the final frame [MSG-3].
 func (m *frameMachine) StreamClose(t *rapid.T) {
-	m.writable(t)
+	if !m.writable() {
+		return
+	}
 	if m.mw == nil {
-		t.Skip("no message started yet")
+		return // no-op step: no message started yet
 	}
 	err := m.mw.Close()
 	sentinel := m.streamErr()
@@ -436,7 +443,9 @@ func (m *frameMachine) StreamClose(t *rapid.T) {
 // final frame, or a control message goes past 4096 bytes, which the
 // Writer's frame level does not police and the reader must refuse [MSG-7].
 func (m *frameMachine) WriteSplit(t *rapid.T) {
-	m.writable(t)
+	if !m.writable() {
+		return
+	}
 	typ := rapid.SampledFrom(messageTypes).Draw(t, "type")
 	body := m.body(drawLen(t, typ))
 	unfinished := rapid.IntRange(0, 9).Draw(t, "unfinished") == 0
@@ -493,7 +502,9 @@ func (m *frameMachine) writeRST(t *rapid.T) {
 // a peer that gives up does. One action for all three keeps a run from
 // ending in its first steps.
 func (m *frameMachine) Hangup(t *rapid.T) {
-	m.writable(t)
+	if !m.writable() {
+		return
+	}
 	switch rapid.IntRange(0, 2).Draw(t, "hangup") {
 	case 0:
 		m.writeRST(t)
@@ -507,9 +518,11 @@ func (m *frameMachine) Hangup(t *rapid.T) {
 
 // Flush hands what a buffered Writer holds to the transport.
 func (m *frameMachine) Flush(t *rapid.T) {
-	m.writable(t)
+	if !m.writable() {
+		return
+	}
 	if !m.buffered {
-		t.Skip("unbuffered writer")
+		return // no-op step: unbuffered writer
 	}
 	if err := m.w.Flush(); err != nil {
 		t.Fatalf("Flush: %v", err)
@@ -742,7 +755,7 @@ func (m *frameMachine) NextMessage(t *rapid.T) {
 		}
 	}
 	if st == stepBlocked {
-		t.Skip("the bytes NextMessage needs are not written yet")
+		return // no-op step: the bytes NextMessage needs are not written yet
 	}
 	m.setReadShape(t)
 	mr, err := m.r.NextMessage(typ)
@@ -763,11 +776,9 @@ func (m *frameMachine) setReadShape(t *rapid.T) {
 	m.pipe.zeros = rapid.SampledFrom([]int{0, 0, 0, 1, 3}).Draw(t, "zeroReads")
 }
 
-func (m *frameMachine) reading(t *rapid.T) {
-	if m.mr == nil || !m.rd.msg {
-		t.Skip("no message being read")
-	}
-}
+// reading tells body actions whether a message is being read; when none
+// is they are no-op steps.
+func (m *frameMachine) reading() bool { return m.mr != nil && m.rd.msg }
 
 // Read reads the body with a buffer of random size: every byte delivered is
 // the body's next byte, whatever the split [MSG-2], and a truncated or
@@ -776,7 +787,9 @@ func (m *frameMachine) Read(t *rapid.T) {
 	if m.over(t) {
 		return
 	}
-	m.reading(t)
+	if !m.reading() {
+		return
+	}
 	k := rapid.SampledFrom([]int{1, 3, 6, 100, 4096, 70000}).Draw(t, "readSize")
 	s := m.rd
 	var w *want
@@ -802,7 +815,7 @@ func (m *frameMachine) Read(t *rapid.T) {
 		}
 	}
 	if st == stepBlocked {
-		t.Skip("the bytes Read needs are not written yet")
+		return // no-op step: the bytes Read needs are not written yet
 	}
 	m.setReadShape(t)
 	p := make([]byte, k)
@@ -841,7 +854,9 @@ func (m *frameMachine) ReadRest(t *rapid.T) {
 	if m.over(t) {
 		return
 	}
-	m.reading(t)
+	if !m.reading() {
+		return
+	}
 	how := rapid.SampledFrom([]string{"WriteTo", "AppendTo", "Discard", "DiscardAtMost"}).Draw(t, "how")
 	limit := int64(-1)
 	if how == "DiscardAtMost" {
@@ -855,7 +870,7 @@ func (m *frameMachine) ReadRest(t *rapid.T) {
 	}
 	total, overLimit, st, w := m.rest(&s, limit, collect)
 	if st == stepBlocked {
-		t.Skip("the bytes ReadRest needs are not written yet")
+		return // no-op step: the bytes ReadRest needs are not written yet
 	}
 	m.setReadShape(t)
 	var got []byte
@@ -913,13 +928,13 @@ func (m *frameMachine) PeekType(t *rapid.T) {
 	if s.err == nil && s.left == 0 {
 		if s.fi == len(m.frames) {
 			if !m.ended {
-				t.Skip("nothing written to peek at")
+				return // no-op step: nothing written to peek at
 			}
 		} else {
 			f := m.frames[s.fi]
 			switch m.avail(f.off + 1) {
 			case stepBlocked:
-				t.Skip("nothing written to peek at")
+				return // no-op step: nothing written to peek at
 			case stepOK:
 				wantOK, typ = true, f.typ
 			}
