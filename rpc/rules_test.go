@@ -537,13 +537,13 @@ func TestTimeouts(t *testing.T) {
 		}
 	})
 	t.Run("RPC-38 slow reader is not cut off", func(t *testing.T) {
-		p := newPair(t, testServer(t, &ServerOptions{IOTimeout: 300 * time.Millisecond}), nil)
+		p := newPair(t, testServer(t, &ServerOptions{IOTimeout: time.Second}), nil)
 		var body io.Reader
 		if err := p.cli.Call(context.Background(), "Stream", &Msg{Text: "x", N: 3 << 20}, &body); err != nil {
 			t.Fatal(err)
 		}
-		// 48 reads of 64 KiB, 10 ms apart: ~0.5 s in all, longer than the
-		// bound, each read well within it.
+		// 48 reads of 64 KiB, 30 ms apart: ~1.4 s in all, longer than the
+		// bound, each read far within it even on a loaded machine.
 		buf := make([]byte, 64<<10)
 		total := 0
 		for {
@@ -555,7 +555,7 @@ func TestTimeouts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(30 * time.Millisecond)
 		}
 		if total != 3<<20 {
 			t.Fatalf("got %d bytes", total)
