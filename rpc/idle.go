@@ -37,9 +37,16 @@ func (c *Client) idleEnded() {
 		return
 	}
 	defer func() { <-c.turn }()
+	if c.Err() != nil {
+		// Close came while this callback waited for the turn, found it
+		// taken and so left the background reader running: end it here,
+		// or its goroutine outlives the client.
+		c.hup.stop()
+		return
+	}
 	// Calls may have come and gone since this read returned: what it
 	// read was theirs, and the read pending now is another one.
-	if c.Err() != nil || !c.hup.arrived() {
+	if !c.hup.arrived() {
 		return
 	}
 	if err := c.idleClosed(); err != nil {

@@ -74,10 +74,11 @@ func mutations(b []byte, phase int, f func(what string, cut bool, in []byte)) in
 		f(fmt.Sprintf("cut at %d", k), true, b[:k])
 		runs++
 	}
-	buf := make([]byte, len(b))
 	for i := phase % stride; i < len(b); i += stride {
 		for _, mask := range []byte{0xff, 0x01} {
-			copy(buf, b)
+			// A fresh copy each run: a client's background read may still
+			// be reading the last run's bytes when the next one starts.
+			buf := bytes.Clone(b)
 			buf[i] ^= mask
 			f(fmt.Sprintf("byte %d ^ %02x", i, mask), false, buf)
 			runs++
