@@ -2,10 +2,14 @@ package frame
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"testing"
+	"time"
 
+	"github.com/framerpc/framerpc/internal/benchnet"
 	"github.com/framerpc/framerpc/internal/unixpair"
 )
 
@@ -19,85 +23,156 @@ func socketpair(tb testing.TB) (net.Conn, net.Conn) {
 	return a, b
 }
 
-// source yields n bytes without touching them: the cheapest possible
-// producer, so the benchmark measures the transport path only.
-type source struct{ n int64 }
-
-func (s *source) Read(p []byte) (int, error) {
-	if s.n == 0 {
-		return 0, io.EOF
-	}
-	k := min(int64(len(p)), s.n)
-	s.n -= k
-	return int(k), nil
-}
-
 const streamSize = 1 << 30
 
-// BenchmarkStream sends 1 GiB over a Unix socketpair: raw io.CopyBuffer with
-// a DefaultBufferSize buffer on both ends as the baseline, then the same
-// bytes as one Data message. Compare the MB/s of the two.
+// readSizes are the fixed Read sizes measured against raw copying with a
+// buffer of the same size.
+var readSizes = []int{32 << 10, 1 << 20}
+
+// BenchmarkStream moves 1 GiB per variant and round on each transport:
+// the raw baselines (io.CopyBuffer with each of benchnet.RawSizes), then
+// the same bytes as one Data message written with io.Copy (ReaderFrom) and
+// read with io.Copy (WriterTo) or with Read calls of a fixed size. Variants
+// are interleaved round by round; each reports the MB/s of its median,
+// "x-best-raw" is the copy's throughput over the best raw baseline's, and
+// "readN-x-rawN" a fixed-size reader's over raw copying at that size.
+// "B/GiB" is what the message variants allocate per GiB moved; the
+// "cpu-ms" figures are the CPU time of both ends per GiB.
+//
+//	go test -run '^$' -bench Stream -benchtime 7x ./frame/
 func BenchmarkStream(b *testing.B) {
-	b.Run("raw", func(b *testing.B) {
-		a, c := socketpair(b)
-		b.SetBytes(streamSize)
-		for b.Loop() {
-			done := make(chan error, 1)
-			go func() {
-				buf := make([]byte, DefaultBufferSize)
-				_, err := io.CopyBuffer(struct{ io.Writer }{io.Discard}, struct{ io.Reader }{c}, buf[:])
-				done <- err
-			}()
-			buf := make([]byte, DefaultBufferSize)
-			if _, err := io.CopyBuffer(struct{ io.Writer }{a}, &source{streamSize}, buf); err != nil {
-				b.Fatal(err)
-			}
-			// Half-close ends the reader's copy.
-			if err := a.(*net.UnixConn).CloseWrite(); err != nil {
-				b.Fatal(err)
-			}
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
-			a.Close()
-			c.Close()
-			a, c = socketpair(b)
-			b.StartTimer()
+	for _, t := range benchnet.Transports {
+		b.Run(t.Name, func(b *testing.B) { benchStream(b, t) })
+	}
+}
+
+func benchStream(b *testing.B, t benchnet.Transport) {
+	var vs []benchnet.Variant
+	for _, size := range benchnet.RawSizes {
+		raw, err := benchnet.NewRaw(t, size)
+		if err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("message", func(b *testing.B) {
-		a, c := socketpair(b)
-		w, r := NewWriter(a), NewReader(c)
-		b.SetBytes(streamSize)
-		for b.Loop() {
-			done := make(chan error, 1)
-			go func() {
-				m, err := r.NextMessage(TypeData)
-				if err == nil {
-					var n int64
-					n, err = io.Copy(io.Discard, m)
-					if err == nil && n != streamSize {
-						err = io.ErrShortWrite
-					}
-				}
-				done <- err
-			}()
-			m, err := w.NewMessage(TypeData)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := io.Copy(m, &source{streamSize}); err != nil {
-				b.Fatal(err)
-			}
-			if err := m.Close(); err != nil {
-				b.Fatal(err)
-			}
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
+		defer raw.Close()
+		vs = append(vs, benchnet.Variant{Name: "raw" + benchnet.SizeName(size),
+			Run: func() (time.Duration, error) { return raw.Run(streamSize) }})
+	}
+	a, c, err := t.Pair()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	defer a.Close()
+	w, r := NewWriter(a), NewReader(c)
+	readBufs := make(map[int][]byte)
+	for _, n := range readSizes {
+		readBufs[n] = make([]byte, n)
+	}
+	// One receiving goroutine for the whole run: a round allocates
+	// nothing of its own.
+	type job struct {
+		n    int64
+		size int
+	}
+	jobs, done := make(chan job), make(chan error)
+	go func() {
+		for j := range jobs {
+			done <- receive(r, j.n, readBufs[j.size])
 		}
-	})
+	}()
+	defer close(jobs)
+	var allocated uint64
+	var ms runtime.MemStats
+	send := func(n int64, size int) (time.Duration, error) {
+		runtime.ReadMemStats(&ms)
+		before := ms.TotalAlloc
+		start := time.Now()
+		jobs <- job{n, size}
+		m, err := w.NewMessage(TypeData)
+		if err != nil {
+			return 0, err
+		}
+		z := benchnet.Zeros{N: n}
+		if _, err := io.Copy(m, &z); err != nil {
+			return 0, err
+		}
+		if err := m.Close(); err != nil {
+			return 0, err
+		}
+		err = <-done
+		d := time.Since(start)
+		runtime.ReadMemStats(&ms)
+		allocated += ms.TotalAlloc - before
+		return d, err
+	}
+	vs = append(vs, benchnet.Variant{Name: "copy", Run: func() (time.Duration, error) { return send(streamSize, 0) }})
+	for _, size := range readSizes {
+		vs = append(vs, benchnet.Variant{Name: "read" + benchnet.SizeName(size),
+			Run: func() (time.Duration, error) { return send(streamSize, size) }})
+	}
+	// Warm up: the writer's staging buffer grows to a full frame once.
+	if _, err := send(2*MaxPayload, 0); err != nil {
+		b.Fatal(err)
+	}
+	allocated = 0
+	var s benchnet.Samples
+	round := 0
+	for b.Loop() {
+		if err := s.Round(round, vs); err != nil {
+			b.Fatal(err)
+		}
+		round++
+	}
+	report(b, &s, streamSize)
+	b.ReportMetric(float64(allocated)/float64(round*(1+len(readSizes))), "B/GiB")
+}
+
+// receive reads one Data message of want bytes to its end with io.Copy (buf nil) or
+// with Read calls of len(buf).
+func receive(r *Reader, want int64, buf []byte) error {
+	m, err := r.NextMessage(TypeData)
+	if err != nil {
+		return err
+	}
+	var n int64
+	if buf == nil {
+		n, err = io.Copy(benchnet.Sink{}, m)
+	} else {
+		for err == nil {
+			var k int
+			k, err = m.Read(buf)
+			n += int64(k)
+		}
+		if err == io.EOF {
+			err = nil
+		}
+	}
+	if err == nil && n != want {
+		err = fmt.Errorf("received %d of %d bytes", n, want)
+	}
+	return err
+}
+
+// report prints every variant's MB/s and the ratios: "copy" against the
+// best raw baseline, "readN" against "rawN".
+func report(b *testing.B, s *benchnet.Samples, n int64) {
+	var raws []string
+	for _, size := range benchnet.RawSizes {
+		raws = append(raws, "raw"+benchnet.SizeName(size))
+	}
+	for _, name := range s.Names() {
+		b.ReportMetric(s.MBps(name, n), name+"-MB/s")
+	}
+	best := s.Best(raws)
+	b.ReportMetric(s.MBps(best, n), "best-raw-MB/s")
+	b.ReportMetric(s.Ratio("copy", best), "x-best-raw")
+	// CPU time per GiB: what the machine's other load does not blur.
+	b.ReportMetric(float64(s.CPU.Median(best).Milliseconds()), "best-raw-cpu-ms")
+	b.ReportMetric(float64(s.CPU.Median("copy").Milliseconds()), "copy-cpu-ms")
+	for _, size := range readSizes {
+		sn := benchnet.SizeName(size)
+		b.ReportMetric(s.Ratio("read"+sn, "raw"+sn), "read"+sn+"-x-raw"+sn)
+	}
 }
 
 // BenchmarkSmallMessage writes a 100-byte Data message and reads it back
