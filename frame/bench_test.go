@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -217,5 +218,131 @@ func TestSmallMessageZeroAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per 100-byte message round trip", allocs)
+	}
+}
+
+// BenchmarkSplice measures the splice(2) paths against the user-space
+// paths in the same run, on the socket transports, 1 GiB per variant and
+// round, as zfs send | framerpc | zfs recv moves it: a producer writes
+// into a pipe, the message crosses the socket, and a consumer reads it
+// from a pipe. "send" splices the source pipe into the socket, "recv"
+// splices the socket into the destination pipe, "both" does both; each
+// "-x-user" ratio is against the same path with splice hidden (the pipe
+// wrapped so that it is not an *os.File or a syscall.Conn).
+//
+//	go test -run '^$' -bench Splice -benchtime 7x ./frame/
+func BenchmarkSplice(b *testing.B) {
+	for _, t := range benchnet.Transports[:2] {
+		b.Run(t.Name, func(b *testing.B) { benchSplice(b, t) })
+	}
+}
+
+func benchSplice(b *testing.B, t benchnet.Transport) {
+	a, c, err := t.Pair()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	defer a.Close()
+	w, r := NewWriter(a), NewReader(c)
+	chunk := make([]byte, 1<<20)
+	consumed := make([]byte, 1<<20)
+	// run moves n bytes from a producer's pipe to a consumer's pipe;
+	// kernelSend and kernelRecv choose the paths.
+	run := func(n int64, kernelSend, kernelRecv bool) (time.Duration, error) {
+		srcR, srcW, err := os.Pipe()
+		if err != nil {
+			return 0, err
+		}
+		defer srcR.Close()
+		dstR, dstW, err := os.Pipe()
+		if err != nil {
+			return 0, err
+		}
+		defer dstR.Close()
+		start := time.Now()
+		go func() {
+			defer srcW.Close()
+			for left := n; left > 0; {
+				k := min(left, int64(len(chunk)))
+				if _, err := srcW.Write(chunk[:k]); err != nil {
+					return
+				}
+				left -= k
+			}
+		}()
+		consumer := make(chan int64, 1)
+		go func() {
+			var got int64
+			for {
+				k, err := dstR.Read(consumed)
+				got += int64(k)
+				if err != nil {
+					break
+				}
+			}
+			consumer <- got
+		}()
+		recvErr := make(chan error, 1)
+		go func() {
+			m, err := r.NextMessage(TypeData)
+			if err == nil {
+				var dst io.Writer = struct{ io.Writer }{dstW}
+				if kernelRecv {
+					dst = dstW
+				}
+				_, err = m.WriteTo(dst)
+			}
+			dstW.Close()
+			recvErr <- err
+		}()
+		m, err := w.NewMessage(TypeData)
+		if err != nil {
+			return 0, err
+		}
+		var src io.Reader = struct{ io.Reader }{srcR}
+		if kernelSend {
+			src = srcR
+		}
+		if _, err := m.ReadFrom(src); err != nil {
+			return 0, err
+		}
+		if err := m.Close(); err != nil {
+			return 0, err
+		}
+		if err := <-recvErr; err != nil {
+			return 0, err
+		}
+		if got := <-consumer; got != n {
+			return 0, fmt.Errorf("consumer got %d of %d bytes", got, n)
+		}
+		return time.Since(start), nil
+	}
+	variant := func(name string, ks, kr bool) benchnet.Variant {
+		return benchnet.Variant{Name: name, Run: func() (time.Duration, error) { return run(streamSize, ks, kr) }}
+	}
+	vs := []benchnet.Variant{
+		variant("user", false, false),
+		variant("send", true, false),
+		variant("recv", false, true),
+		variant("both", true, true),
+	}
+	if _, err := run(2*MaxPayload, true, true); err != nil {
+		b.Fatal(err)
+	}
+	var s benchnet.Samples
+	round := 0
+	for b.Loop() {
+		if err := s.Round(round, vs); err != nil {
+			b.Fatal(err)
+		}
+		round++
+	}
+	for _, name := range s.Names() {
+		b.ReportMetric(s.MBps(name, streamSize), name+"-MB/s")
+		b.ReportMetric(float64(s.CPU.Median(name).Milliseconds()), name+"-cpu-ms")
+		if name != "user" {
+			b.ReportMetric(s.Ratio(name, "user"), name+"-x-user")
+		}
 	}
 }

@@ -36,6 +36,8 @@ type Reader struct {
 	// from bigFree, held by bigp.
 	small []byte
 	bigp  *[]byte
+	// kst is the pipes a WriteTo splices through, while it runs.
+	kst *kstage
 
 	cur    FrameHeader
 	curOff int64
@@ -277,10 +279,20 @@ func (r *Reader) skipPayload(n int64) error {
 }
 
 // writePayload writes up to n bytes of the current payload to w, straight
-// from the buffer.
-func (r *Reader) writePayload(w io.Writer, n int64) (int64, error) {
+// from the buffer, or with *splice set from the transport by splice(2)
+// where both ends allow it; *splice is cleared where they do not.
+func (r *Reader) writePayload(w io.Writer, n int64, splice *bool) (int64, error) {
 	var done int64
 	for done < n {
+		if r.r == r.w && *splice && n-done >= bigThreshold {
+			k, fallback, err := r.spliceTo(w, n-done)
+			done += k
+			if err != nil {
+				return done, err
+			}
+			*splice = !fallback
+			continue
+		}
 		if r.r == r.w {
 			var err error
 			if n-done >= bigThreshold {
@@ -474,15 +486,21 @@ func (m *MessageReader) Read(p []byte) (int, error) {
 // WriteTo implements io.WriterTo: the rest of the body goes to w straight
 // from the Reader's buffer. An error from w leaves the message unfinished
 // but readable; an error from the stream is sticky.
+//
+// On Linux, when w and the Reader's transport both have file descriptors
+// (a pipe or a file, and a TCP or Unix socket), large payloads move by
+// splice(2) without passing through user space.
 func (m *MessageReader) WriteTo(w io.Writer) (int64, error) {
 	defer m.rd.releaseBig()
+	defer m.rd.closeKStage()
+	splice := true
 	var total int64
 	for {
 		more, err := m.nextPayload()
 		if err != nil || !more {
 			return total, err
 		}
-		n, err := m.rd.writePayload(w, int64(m.rd.left))
+		n, err := m.rd.writePayload(w, int64(m.rd.left), &splice)
 		total += n
 		m.n += n
 		if err != nil {
