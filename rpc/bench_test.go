@@ -123,7 +123,8 @@ const streamSize = 1 << 30
 // round by round; each reports the MB/s of its median; "x-best-raw" is a
 // variant's throughput over the best raw baseline's, "read32K-x-raw32K"
 // the 32 KiB reader's over raw copying at 32 KiB. "B/GiB" is what the
-// calls allocate, both sides, per GiB moved.
+// calls allocate, both sides, per GiB moved; "conn-heap-KiB" the heap a
+// client and server connection hold after streaming both ways.
 //
 //	go test -run '^$' -bench Octets -benchtime 7x ./rpc/
 func BenchmarkOctets(b *testing.B) {
@@ -145,6 +146,10 @@ func benchOctets(b *testing.B, t benchnet.Transport) {
 		raws = append(raws, name)
 		vs = append(vs, benchnet.Variant{Name: name, Run: func() (time.Duration, error) { return raw.Run(streamSize) }})
 	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	heapBefore := ms.HeapAlloc
 	s := NewServer(nil)
 	if err := s.RegisterEndpoint("Send", func(in *Small, out *io.Reader) error {
 		*out = &benchnet.Zeros{N: int64(in.TXG)}
@@ -173,7 +178,6 @@ func benchOctets(b *testing.B, t benchnet.Transport) {
 	ctx := context.Background()
 	buf := make([]byte, 32<<10)
 	var allocated uint64
-	var ms runtime.MemStats
 	measure := func(f func() error) (time.Duration, error) {
 		runtime.ReadMemStats(&ms)
 		before := ms.TotalAlloc
@@ -238,6 +242,12 @@ func benchOctets(b *testing.B, t benchnet.Transport) {
 	if err := push(3 * frame.MaxPayload); err != nil {
 		b.Fatal(err)
 	}
+	// What a connection holds, both ends, once it has streamed both
+	// ways: its buffers at their largest (streaming allocates nothing
+	// more, B/GiB shows), so also its peak.
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	connHeap := ms.HeapAlloc - heapBefore
 	var smp benchnet.Samples
 	round := 0
 	for b.Loop() {
@@ -258,6 +268,7 @@ func benchOctets(b *testing.B, t benchnet.Transport) {
 	b.ReportMetric(float64(smp.CPU.Median("reply").Milliseconds()), "reply-cpu-ms")
 	b.ReportMetric(float64(smp.CPU.Median("push").Milliseconds()), "push-cpu-ms")
 	b.ReportMetric(float64(allocated)/float64(3*round), "B/GiB")
+	b.ReportMetric(float64(connHeap)/(1<<10), "conn-heap-KiB")
 }
 
 // fakeConn replays a recorded stream and swallows what is written: the
