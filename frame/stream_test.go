@@ -47,7 +47,12 @@ func TestWriteToFailingDestinationLosesNothing(t *testing.T) {
 	}
 	for _, cut := range []int{0, 1000, 300000, MaxPayload - 3, MaxPayload + 70000} {
 		for _, short := range []bool{false, true} {
-			for _, tr := range transports[:2] {
+			for _, tr := range transports {
+				if tr.name == "onebyte" {
+					// Slow on 4 MiB, and nothing the property
+					// tests do not cover.
+					continue
+				}
 				r := NewReader(tr.wrap(bytes.NewReader(wire.Bytes())))
 				m, err := r.NextMessage(TypeData)
 				if err != nil {
