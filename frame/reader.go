@@ -296,7 +296,7 @@ func (r *Reader) writePayload(w io.Writer, n int64, splice *bool) (int64, error)
 		if r.r == r.w {
 			var err error
 			if n-done >= bigThreshold {
-				if r.bigp == nil {
+				if r.bigp == nil && len(r.buf) < bigBufferSize {
 					r.useBig()
 				}
 				// Payload bytes only: the next frame header is read

@@ -8,7 +8,7 @@
 //
 // The method: a benchmark runs every variant once per round, interleaved,
 // so that all of them see the same machine load; it reports the median of
-// each over the rounds, and ratios between medians of the same run.
+// each over the rounds, and ratios paired round by round (see Ratio).
 package benchnet
 
 import (
@@ -262,10 +262,30 @@ func (s *Samples) Best(names []string) string {
 	return best
 }
 
-// Ratio is the throughput of variant name as a fraction of variant base's:
-// above 1 it is faster.
-func (s *Samples) Ratio(name, base string) float64 {
-	return float64(s.Median(base)) / float64(s.Median(name))
+// Ratio is the throughput of variant name as a fraction of the best of
+// variants bases (above 1 it is faster), paired round by round: in each
+// round, the best base's duration over name's, whose median it returns.
+// Pairing cancels the load that drifts from round to round, which a ratio
+// of medians does not.
+func (s *Samples) Ratio(name string, bases ...string) float64 {
+	var ratios []float64
+	for i, d := range s.d[name] {
+		var best time.Duration
+		for _, b := range bases {
+			if bd := s.d[b]; i < len(bd) && (best == 0 || bd[i] < best) {
+				best = bd[i]
+			}
+		}
+		ratios = append(ratios, float64(best)/float64(d))
+	}
+	if len(ratios) == 0 {
+		return 0
+	}
+	slices.Sort(ratios)
+	if len(ratios)%2 == 1 {
+		return ratios[len(ratios)/2]
+	}
+	return (ratios[len(ratios)/2-1] + ratios[len(ratios)/2]) / 2
 }
 
 // MBps is the throughput of variant name moving n bytes per round, in
