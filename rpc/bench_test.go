@@ -258,15 +258,13 @@ func benchOctets(b *testing.B, t benchnet.Transport) {
 	}
 	for _, name := range smp.Names() {
 		b.ReportMetric(smp.MBps(name, streamSize), name+"-MB/s")
+		b.ReportMetric(float64(smp.CPU.Median(name).Milliseconds()), name+"-cpu-ms")
 	}
 	best := smp.Best(raws)
 	b.ReportMetric(smp.MBps(best, streamSize), "best-raw-MB/s")
 	b.ReportMetric(smp.Ratio("reply", best), "reply-x-best-raw")
 	b.ReportMetric(smp.Ratio("push", best), "push-x-best-raw")
 	b.ReportMetric(smp.Ratio("reply-read32K", "raw32K"), "read32K-x-raw32K")
-	b.ReportMetric(float64(smp.CPU.Median(best).Milliseconds()), "best-raw-cpu-ms")
-	b.ReportMetric(float64(smp.CPU.Median("reply").Milliseconds()), "reply-cpu-ms")
-	b.ReportMetric(float64(smp.CPU.Median("push").Milliseconds()), "push-cpu-ms")
 	b.ReportMetric(float64(allocated)/float64(3*round), "B/GiB")
 	b.ReportMetric(float64(connHeap)/(1<<10), "conn-heap-KiB")
 }
