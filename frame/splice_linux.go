@@ -395,7 +395,7 @@ func (r *Reader) spliceTo(w io.Writer, n int64) (done int64, fallback bool, err 
 	k := r.kst
 	for done < n {
 		// At most what the streaming buffer holds, for unstage.
-		res, serr := k.fill(src, int(min(n-done, bigBufferSize)), true)
+		res, serr := k.fill(src, int(min(n-done, int64(bigBufferSize))), true)
 		if k.n > 0 {
 			moved, unsupported, derr := k.drainTo(dst)
 			r.consume(moved)

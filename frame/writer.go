@@ -14,6 +14,10 @@ const vectorThreshold = 32 << 10
 // minStage is the first staging buffer a streaming message gets.
 const minStage = 4 << 10
 
+// stageAlign places the staged payload, behind its header, at a 64-byte
+// boundary of its allocation: the kernel copies an aligned source faster.
+const stageAlign = 64 - HeaderSize
+
 // Writer encodes frames and messages onto a byte stream. Each frame goes out
 // in one Write call on the transport (one writev on a net.Conn for a large
 // payload). A failed write is sticky: the stream's state is unknown after it.
@@ -96,7 +100,7 @@ func (w *Writer) grow(n int) {
 	if need := HeaderSize + n; need > len(w.stage) {
 		size := max(2*len(w.stage), need, HeaderSize+minStage)
 		size = min(size, HeaderSize+MaxPayload)
-		stage := make([]byte, size)
+		stage := make([]byte, stageAlign+size)[stageAlign:]
 		copy(stage, w.stage)
 		w.stage = stage
 	}
