@@ -325,3 +325,30 @@ func TestSpliceReceiveDestinationRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestSpliceSendFromRegularFile(t *testing.T) {
+	// A regular file is spliced too; it never makes the source wait.
+	for _, n := range []int{0, MaxPayload + 1, 2 * MaxPayload} {
+		body := pattern(n, 3)
+		path := filepath.Join(t.TempDir(), "in")
+		if err := os.WriteFile(path, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := spliced.Load()
+		wire, got, err := sendThrough(t, socketTransports[0], f)
+		f.Close()
+		if err != nil || got != int64(n) {
+			t.Fatalf("n=%d: ReadFrom %d, %v", n, got, err)
+		}
+		if want := userSpaceWire(t, body); !bytes.Equal(wire, want) {
+			t.Fatalf("n=%d: wire differs at byte %d", n, firstDiff(wire, want))
+		}
+		if moved := spliced.Load() - before; moved != int64(n/MaxPayload*MaxPayload) {
+			t.Fatalf("n=%d: %d bytes spliced", n, moved)
+		}
+	}
+}
