@@ -8,7 +8,8 @@ import (
 )
 
 // DefaultBufferSize is the read buffer of NewReader. It bounds the memory a
-// Reader holds whatever the peer sends; larger payloads stream through it.
+// Reader holds whatever the peer sends; larger payloads stream through it
+// (MessageReader.WriteTo borrows a 1 MiB buffer while it moves one).
 const DefaultBufferSize = 64 << 10
 
 // maxEmptyReads bounds how often a transport may answer (0, nil) in a row
@@ -30,6 +31,13 @@ type Reader struct {
 	rerr error
 	// err is sticky: once set, the stream is not in a known state.
 	err error
+
+	// small is the Reader's own buffer while buf is a streaming buffer
+	// from bigFree, held by bigp.
+	small []byte
+	bigp  *[]byte
+	// kst is the pipes a WriteTo splices through, while it runs.
+	kst *kstage
 
 	cur    FrameHeader
 	curOff int64
@@ -71,31 +79,95 @@ func (r *Reader) fail(err error) error {
 // fill reads at least one more byte into the buffer, or returns the
 // transport's error. It never issues a zero-length read [FRAME-10].
 func (r *Reader) fill() error {
-	if r.rerr != nil {
-		return r.rerr
+	if r.bigp != nil {
+		// Only payload bytes of the current frame ever go into the
+		// streaming buffer, so once they are consumed it is empty and
+		// goes back.
+		r.putBig()
 	}
 	if r.r > 0 {
 		r.w = copy(r.buf, r.buf[r.r:r.w])
 		r.r = 0
 	}
+	n, err := r.readInto(r.buf[r.w:])
+	r.w += n
+	return err
+}
+
+// readInto is the one place the Reader reads from the transport, into the
+// buffer or straight into a caller's slice. It returns at least one byte
+// or an error, never both: an error that comes with data is held back in
+// rerr until that data has been consumed.
+func (r *Reader) readInto(p []byte) (int, error) {
+	if r.rerr != nil {
+		return 0, r.rerr
+	}
 	for range maxEmptyReads {
-		n, err := r.src.Read(r.buf[r.w:])
-		if n < 0 || n > len(r.buf)-r.w {
-			return errors.New("frame: transport returned an invalid count")
+		n, err := r.src.Read(p)
+		if n < 0 || n > len(p) {
+			return 0, errors.New("frame: transport returned an invalid count")
 		}
-		r.w += n
 		if err != nil {
 			r.rerr = err
 			if n > 0 {
-				return nil
+				return n, nil
 			}
-			return err
+			return 0, err
 		}
 		if n > 0 {
-			return nil
+			return n, nil
 		}
 	}
-	return io.ErrNoProgress
+	return 0, io.ErrNoProgress
+}
+
+// Streaming buffers. Moving a large payload to an io.Writer through the
+// DefaultBufferSize buffer costs a read system call per 64 KiB, where raw
+// copying is fastest with reads of a megabyte or more (BENCHMARKS.md). So
+// WriteTo reads the rest of a large payload through a 1 MiB buffer (4 MiB
+// costs as much CPU and leaves the caches sooner), taken from a small free
+// list for the duration and given back when empty: an idle Reader holds
+// only its own small buffer, and a stream allocates nothing in steady
+// state (a sync.Pool would be emptied by every garbage collection).
+const (
+	bigBufferSize = 1 << 20
+	// bigThreshold is the remaining payload from which WriteTo switches
+	// to a streaming buffer.
+	bigThreshold = 256 << 10
+)
+
+// bigFree holds streaming buffers not in use; past its capacity, a
+// returned buffer is left to the garbage collector.
+var bigFree = make(chan *[]byte, 4)
+
+// useBig makes an empty buffer the streaming one.
+func (r *Reader) useBig() {
+	select {
+	case r.bigp = <-bigFree:
+	default:
+		b := make([]byte, bigBufferSize)
+		r.bigp = &b
+	}
+	r.small, r.buf = r.buf, *r.bigp
+	r.r, r.w = 0, 0
+}
+
+// releaseBig gives the streaming buffer back if it holds nothing.
+func (r *Reader) releaseBig() {
+	if r.bigp != nil && r.r == r.w {
+		r.putBig()
+	}
+}
+
+// putBig gives an empty streaming buffer back to the free list.
+func (r *Reader) putBig() {
+	select {
+	case bigFree <- r.bigp:
+	default:
+	}
+	r.bigp = nil
+	r.buf, r.small = r.small, nil
+	r.r, r.w = 0, 0
 }
 
 // transportErr turns a transport error met at stream offset off into what
@@ -171,14 +243,16 @@ func (r *Reader) ReadPayload(p []byte) (int, error) {
 		p = p[:r.left]
 	}
 	if r.r == r.w {
-		if r.rerr == nil && len(p) >= len(r.buf) {
-			// Large read with nothing buffered: bypass the buffer.
-			n, err := r.readDirect(p)
-			r.consume(n)
-			if n > 0 {
-				return n, nil
+		if len(p) >= len(r.buf) && r.bigp == nil {
+			// A read at least as large as the buffer, with nothing
+			// buffered: straight into the caller's slice, which holds
+			// payload only, so no byte is copied twice.
+			n, err := r.readInto(p)
+			if n == 0 {
+				return 0, r.payloadErr(err)
 			}
-			return 0, r.payloadErr(err)
+			r.consume(n)
+			return n, nil
 		}
 		if err := r.fill(); err != nil {
 			return 0, r.payloadErr(err)
@@ -199,26 +273,6 @@ func (r *Reader) payloadErr(err error) error {
 	return r.transportErr(err, r.off, fmt.Sprintf("%d bytes before the end of a %d-byte payload", r.left, r.cur.Length))
 }
 
-func (r *Reader) readDirect(p []byte) (int, error) {
-	for range maxEmptyReads {
-		n, err := r.src.Read(p)
-		if n < 0 || n > len(p) {
-			return 0, errors.New("frame: transport returned an invalid count")
-		}
-		if err != nil {
-			r.rerr = err
-			if n > 0 {
-				return n, nil
-			}
-			return 0, err
-		}
-		if n > 0 {
-			return n, nil
-		}
-	}
-	return 0, io.ErrNoProgress
-}
-
 // skipPayload discards n (<= r.left) bytes of the current payload.
 func (r *Reader) skipPayload(n int64) error {
 	for n > 0 {
@@ -236,12 +290,35 @@ func (r *Reader) skipPayload(n int64) error {
 }
 
 // writePayload writes up to n bytes of the current payload to w, straight
-// from the buffer.
-func (r *Reader) writePayload(w io.Writer, n int64) (int64, error) {
+// from the buffer, or with *splice set from the transport by splice(2)
+// where both ends allow it; *splice is cleared where they do not.
+func (r *Reader) writePayload(w io.Writer, n int64, splice *bool) (int64, error) {
 	var done int64
 	for done < n {
+		if r.r == r.w && *splice && n-done >= bigThreshold {
+			k, fallback, err := r.spliceTo(w, n-done)
+			done += k
+			if err != nil {
+				return done, err
+			}
+			*splice = !fallback
+			continue
+		}
 		if r.r == r.w {
-			if err := r.fill(); err != nil {
+			var err error
+			if n-done >= bigThreshold {
+				if r.bigp == nil && len(r.buf) < bigBufferSize {
+					r.useBig()
+				}
+				// Payload bytes only: the next frame header is read
+				// through the small buffer.
+				var k int
+				k, err = r.readInto(r.buf[:min(int64(len(r.buf)), n-done)])
+				r.r, r.w = 0, k
+			} else {
+				err = r.fill()
+			}
+			if r.r == r.w {
 				return done, r.payloadErr(err)
 			}
 		}
@@ -422,14 +499,21 @@ func (m *MessageReader) Read(p []byte) (int, error) {
 // WriteTo implements io.WriterTo: the rest of the body goes to w straight
 // from the Reader's buffer. An error from w leaves the message unfinished
 // but readable; an error from the stream is sticky.
+//
+// On Linux, when w and the Reader's transport both have file descriptors
+// (a pipe or a file, and a TCP or Unix socket), large payloads move by
+// splice(2) without passing through user space.
 func (m *MessageReader) WriteTo(w io.Writer) (int64, error) {
+	defer m.rd.releaseBig()
+	defer m.rd.closeKStage()
+	splice := true
 	var total int64
 	for {
 		more, err := m.nextPayload()
 		if err != nil || !more {
 			return total, err
 		}
-		n, err := m.rd.writePayload(w, int64(m.rd.left))
+		n, err := m.rd.writePayload(w, int64(m.rd.left), &splice)
 		total += n
 		m.n += n
 		if err != nil {

@@ -4,19 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
+
+	"github.com/framerpc/framerpc/frame"
+	"github.com/framerpc/framerpc/internal/benchnet"
 )
 
-// Benchmarks. SmallCall and OctetsReply1GiB report, as "x-raw", their
-// throughput as a fraction of a raw baseline measured in the same run on
-// the same kind of transport, a unix socketpair. allocs/op counts both
-// sides: server and client run in this process.
+// Benchmarks. SmallCall and Octets report their throughput as a fraction
+// of a raw baseline measured in the same run on the same kind of
+// transport. allocs/op counts both sides: server and client run in this
+// process.
 //
 //	go test -run '^$' -bench 'SmallCall|CPU' -benchtime 20000x ./rpc/
-//	go test -run '^$' -bench Octets -benchtime 3x ./rpc/
+//	go test -run '^$' -bench Octets -benchtime 7x ./rpc/
 
 // Small is a ~100-byte JSON value.
 type Small struct {
@@ -108,79 +113,160 @@ func BenchmarkSmallCall(b *testing.B) {
 	b.ReportMetric(float64(rawTime)/float64(ours), "x-raw")
 }
 
-// zeros is a source of n zero bytes that costs nothing to read.
-type zeros struct{ n int64 }
-
-func (z *zeros) Read(p []byte) (int, error) {
-	if z.n == 0 {
-		return 0, io.EOF
-	}
-	k := int64(len(p))
-	if k > z.n {
-		k = z.n
-	}
-	z.n -= k
-	return int(k), nil
-}
-
-// sink is io.Discard without ReadFrom, so that the copy under test picks
-// its own strategy.
-type sink struct{}
-
-func (sink) Write(p []byte) (int, error) { return len(p), nil }
-
 const streamSize = 1 << 30
 
-// copyBufferSize is the buffer of the raw baseline: the frame reader's.
-const copyBufferSize = 64 << 10
-
-func rawStream(b *testing.B) time.Duration {
-	a, c := socketpair(b)
-	defer c.Close()
-	go func() {
-		io.CopyBuffer(a, &zeros{n: streamSize}, make([]byte, copyBufferSize))
-		a.Close()
-	}()
-	start := time.Now()
-	n, err := io.CopyBuffer(sink{}, struct{ io.Reader }{c}, make([]byte, copyBufferSize))
-	if err != nil || n != streamSize {
-		b.Fatal(n, err)
+// BenchmarkOctets moves 1 GiB per variant and round on each transport of
+// benchnet: the raw baselines (io.CopyBuffer at each of benchnet.RawSizes
+// on a connection of its own), an octets reply read with io.Copy (the
+// body's WriteTo) and with Read calls of 32 KiB, and a push of an octets
+// request that the handler reads with io.Copy. Variants are interleaved
+// round by round; each reports the MB/s of its median; "x-best-raw" is a
+// variant's throughput over the best raw baseline's, "read32K-x-raw32K"
+// the 32 KiB reader's over raw copying at 32 KiB. "B/GiB" is what the
+// calls allocate, both sides, per GiB moved; "conn-heap-KiB" the heap a
+// client and server connection hold after streaming both ways.
+//
+//	go test -run '^$' -bench Octets -benchtime 7x ./rpc/
+func BenchmarkOctets(b *testing.B) {
+	for _, t := range benchnet.Transports {
+		b.Run(t.Name, func(b *testing.B) { benchOctets(b, t) })
 	}
-	return time.Since(start)
 }
 
-func BenchmarkOctetsReply1GiB(b *testing.B) {
+func benchOctets(b *testing.B, t benchnet.Transport) {
+	var vs []benchnet.Variant
+	var raws []string
+	for _, size := range benchnet.RawSizes {
+		raw, err := benchnet.NewRaw(t, size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer raw.Close()
+		name := "raw" + benchnet.SizeName(size)
+		raws = append(raws, name)
+		vs = append(vs, benchnet.Variant{Name: name, Run: func() (time.Duration, error) { return raw.Run(streamSize) }})
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	heapBefore := ms.HeapAlloc
 	s := NewServer(nil)
 	if err := s.RegisterEndpoint("Send", func(in *Small, out *io.Reader) error {
-		*out = &zeros{n: streamSize}
+		*out = &benchnet.Zeros{N: int64(in.TXG)}
 		return nil
 	}); err != nil {
 		b.Fatal(err)
 	}
-	b.StopTimer()
-	var raw, ours time.Duration
-	p := newPair(b, s, nil)
+	if err := s.RegisterEndpoint("Count", func(in io.Reader, out *Small) error {
+		n, err := io.Copy(benchnet.Sink{}, in)
+		out.TXG = uint64(n)
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	a, c, err := t.Pair()
+	if err != nil {
+		b.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(c) }()
+	cli := NewClient(a, nil)
+	defer func() {
+		cli.Close()
+		<-served
+	}()
 	ctx := context.Background()
-	buf := make([]byte, copyBufferSize)
-	for range b.N {
-		raw += rawStream(b)
+	buf := make([]byte, 32<<10)
+	var allocated uint64
+	measure := func(f func() error) (time.Duration, error) {
+		runtime.ReadMemStats(&ms)
+		before := ms.TotalAlloc
 		start := time.Now()
-		b.StartTimer()
+		err := f()
+		d := time.Since(start)
+		runtime.ReadMemStats(&ms)
+		allocated += ms.TotalAlloc - before
+		return d, err
+	}
+	reply := func(n int64, buf []byte) error {
 		var body io.Reader
-		if err := p.cli.Call(ctx, "Send", &small, &body); err != nil {
+		req := Small{TXG: uint64(n)}
+		if err := cli.Call(ctx, "Send", &req, &body); err != nil {
+			return err
+		}
+		var got int64
+		var err error
+		if buf == nil {
+			got, err = io.Copy(benchnet.Sink{}, body)
+		} else {
+			for err == nil {
+				var k int
+				k, err = body.Read(buf)
+				got += int64(k)
+			}
+			if err == io.EOF {
+				err = nil
+			}
+		}
+		if err == nil && got != n {
+			err = fmt.Errorf("reply of %d bytes, want %d", got, n)
+		}
+		return err
+	}
+	push := func(n int64) error {
+		var out Small
+		z := benchnet.Zeros{N: n}
+		if err := cli.Call(ctx, "Count", &z, &out); err != nil {
+			return err
+		}
+		if out.TXG != uint64(n) {
+			return fmt.Errorf("pushed %d bytes, server counted %d", n, out.TXG)
+		}
+		return nil
+	}
+	vs = append(vs,
+		benchnet.Variant{Name: "reply", Run: func() (time.Duration, error) {
+			return measure(func() error { return reply(streamSize, nil) })
+		}},
+		benchnet.Variant{Name: "reply-read32K", Run: func() (time.Duration, error) {
+			return measure(func() error { return reply(streamSize, buf) })
+		}},
+		benchnet.Variant{Name: "push", Run: func() (time.Duration, error) {
+			return measure(func() error { return push(streamSize) })
+		}},
+	)
+	// Warm up: both ends' buffers grow to a full frame once.
+	if err := reply(3*frame.MaxPayload, nil); err != nil {
+		b.Fatal(err)
+	}
+	if err := push(3 * frame.MaxPayload); err != nil {
+		b.Fatal(err)
+	}
+	// What a connection holds, both ends, once it has streamed both
+	// ways: its buffers at their largest (streaming allocates nothing
+	// more, B/GiB shows), so also its peak.
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	connHeap := ms.HeapAlloc - heapBefore
+	var smp benchnet.Samples
+	round := 0
+	for b.Loop() {
+		if err := smp.Round(round, vs); err != nil {
 			b.Fatal(err)
 		}
-		n, err := io.CopyBuffer(sink{}, body, buf)
-		if err != nil || n != streamSize {
-			b.Fatal(n, err)
-		}
-		b.StopTimer()
-		ours += time.Since(start)
+		round++
 	}
-	b.SetBytes(streamSize)
-	b.ReportMetric(float64(streamSize)*float64(b.N)/raw.Seconds()/(1<<30), "raw-GiB/s")
-	b.ReportMetric(float64(streamSize)*float64(b.N)/ours.Seconds()/(1<<30), "GiB/s")
-	b.ReportMetric(float64(raw)/float64(ours), "x-raw")
+	for _, name := range smp.Names() {
+		b.ReportMetric(smp.MBps(name, streamSize), name+"-MB/s")
+		b.ReportMetric(float64(smp.CPU.Median(name).Milliseconds()), name+"-cpu-ms")
+	}
+	best := smp.Best(raws)
+	b.ReportMetric(smp.MBps(best, streamSize), "best-raw-MB/s")
+	b.ReportMetric(smp.Ratio("reply", best), "reply-x-best-raw")
+	b.ReportMetric(smp.Ratio("push", best), "push-x-best-raw")
+	b.ReportMetric(smp.Ratio("reply-read32K", "raw32K"), "read32K-x-raw32K")
+	b.ReportMetric(float64(allocated)/float64(3*round), "B/GiB")
+	b.ReportMetric(float64(connHeap)/(1<<10), "conn-heap-KiB")
 }
 
 // fakeConn replays a recorded stream and swallows what is written: the

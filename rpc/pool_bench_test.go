@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/framerpc/framerpc/internal/benchnet"
 )
 
 // Pool benchmarks, over a unix socket served by ServeListener:
@@ -19,7 +21,7 @@ func benchListener(b *testing.B) string {
 	s := NewServer(nil)
 	s.RegisterEndpoint("Ping", func(in *Small, out *Small) error { *out = *in; return nil })
 	s.RegisterEndpoint("Send", func(in *Small, out *io.Reader) error {
-		*out = &zeros{n: streamSize}
+		*out = &benchnet.Zeros{N: streamSize}
 		return nil
 	})
 	addr := filepath.Join(b.TempDir(), "s")
@@ -128,7 +130,7 @@ func BenchmarkPoolCallDuringPull(b *testing.B) {
 		pullStart := time.Now()
 		go func() {
 			defer close(done)
-			n, err := io.CopyBuffer(sink{}, body, make([]byte, copyBufferSize))
+			n, err := io.Copy(benchnet.Sink{}, body)
 			if err != nil || n != streamSize {
 				b.Error(n, err)
 			}
@@ -168,7 +170,7 @@ func BenchmarkPoolCallDuringPull(b *testing.B) {
 		b.Fatal(err)
 	}
 	go func() {
-		io.CopyBuffer(sink{}, body, make([]byte, copyBufferSize))
+		io.Copy(benchnet.Sink{}, body)
 		body.Close()
 	}()
 	start := time.Now()
