@@ -399,7 +399,8 @@ func (m *frameMachine) StreamWrite(t *rapid.T) {
 }
 
 // StreamReadFrom writes part of the open message's body through ReadFrom,
-// from a source that gives a few bytes per read.
+// from a source that gives a few bytes per read, or its last bytes
+// together with io.EOF.
 func (m *frameMachine) StreamReadFrom(t *rapid.T) {
 	if !m.writable() {
 		return
@@ -408,7 +409,11 @@ func (m *frameMachine) StreamReadFrom(t *rapid.T) {
 		return // no-op step: no message started yet
 	}
 	p := m.body(m.drawStreamLen(t))
-	n, err := m.mw.ReadFrom(iotest.HalfReader(bytes.NewReader(p)))
+	var src io.Reader = iotest.HalfReader(bytes.NewReader(p))
+	if rapid.Bool().Draw(t, "dataWithEOF") {
+		src = iotest.DataErrReader(bytes.NewReader(p))
+	}
+	n, err := m.mw.ReadFrom(src)
 	sentinel := m.streamErr()
 	if sentinel == nil {
 		sentinel = m.accept(p)

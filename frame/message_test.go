@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -371,3 +372,49 @@ func TestEOFAtBoundaryIsSticky(t *testing.T) {
 		}
 	}
 }
+
+// [MSG-3] A source that hands over its last bytes together with io.EOF
+// still gets the canonical split: a body that ends on a frame boundary is
+// full frames then an empty final one, never a full final frame.
+func TestReadFromDataWithEOF(t *testing.T) {
+	for _, n := range []int{0, 1, MaxPayload - 1, MaxPayload, MaxPayload + 1, 2 * MaxPayload} {
+		var out bytes.Buffer
+		m, err := NewWriter(&out).NewMessage(TypeData)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.ReadFrom(iotest.DataErrReader(bytes.NewReader(make([]byte, n)))); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r := NewReader(&out)
+		var got [][2]int
+		for {
+			h, err := r.ReadHeader()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			final := 0
+			if h.Final {
+				final = 1
+			}
+			got = append(got, [2]int{final, int(h.Length)})
+			if _, err := io.Copy(io.Discard, payloadReader{r}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if want := canonicalFrames(n); !slices.Equal(got, want) {
+			t.Errorf("%d bytes: frames %v, want %v", n, got, want)
+		}
+	}
+}
+
+// payloadReader reads the payload of the frame its Reader is in.
+type payloadReader struct{ r *Reader }
+
+func (p payloadReader) Read(b []byte) (int, error) { return p.r.ReadPayload(b) }

@@ -317,7 +317,15 @@ func (m *MessageWriter) Close() error {
 	if !m.open {
 		return fmt.Errorf("frame: closing a %v message: %w", m.typ, ErrWriterClosed)
 	}
-	err := m.flush(true)
+	var err error
+	if m.staged == MaxPayload {
+		// A full frame is never final [MSG-3]: a source that handed over
+		// its last bytes together with io.EOF can leave one staged.
+		err = m.flush(false)
+	}
+	if err == nil {
+		err = m.flush(true)
+	}
 	m.abandon()
 	return err
 }
