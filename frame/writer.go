@@ -269,6 +269,14 @@ func (m *MessageWriter) ReadFrom(src io.Reader) (int64, error) {
 			total += int64(n)
 		}
 		if err == io.EOF {
+			if m.staged == MaxPayload {
+				// The last bytes came with io.EOF and filled the frame: it
+				// is full, so not final, and goes out now like any other
+				// full frame [MSG-3].
+				if err := m.flush(false); err != nil {
+					return total, err
+				}
+			}
 			return total, nil
 		}
 		if err != nil {
@@ -317,15 +325,7 @@ func (m *MessageWriter) Close() error {
 	if !m.open {
 		return fmt.Errorf("frame: closing a %v message: %w", m.typ, ErrWriterClosed)
 	}
-	var err error
-	if m.staged == MaxPayload {
-		// A full frame is never final [MSG-3]: a source that handed over
-		// its last bytes together with io.EOF can leave one staged.
-		err = m.flush(false)
-	}
-	if err == nil {
-		err = m.flush(true)
-	}
+	err := m.flush(true)
 	m.abandon()
 	return err
 }
