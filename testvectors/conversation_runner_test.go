@@ -280,9 +280,28 @@ func replayToClient(t *testing.T, tc format.ConversationTest, wrap func(net.Conn
 	if len(tc.Calls) == 0 {
 		close(first)
 	}
+	serverBytes := expand(t, tc.TcID, "serverBytes", tc.ServerBytes)
+	// Where every call ends with the connection usable, the server waits
+	// for the client's next request or hang-up, as a real one does:
+	// closing its side at once would race the client's Close against its
+	// idle read (which takes the end of the stream for the server closing
+	// the idle connection, after which the client has no RST to send).
+	// Where a call ends the connection (a truncation, an RST, a protocol
+	// error) the server's side is closed at once: the client may need the
+	// end of the stream to see it.
+	hold := true
+	for _, call := range tc.Calls {
+		if call.Result.ErrorClass != "" {
+			hold = false
+		}
+	}
+	clientDone := make(chan struct{})
 	go func() {
 		<-first
-		_, _ = peer.Write(expand(t, tc.TcID, "serverBytes", tc.ServerBytes))
+		_, _ = peer.Write(serverBytes)
+		if hold {
+			<-clientDone
+		}
 		_ = peer.(*net.UnixConn).CloseWrite()
 	}()
 	c := rpc.NewClient(wrap(cconn), &rpc.ClientOptions{Extensions: tc.ClientExtensions})
@@ -293,6 +312,7 @@ func replayToClient(t *testing.T, tc format.ConversationTest, wrap func(net.Conn
 		checkCallResult(t, tc.TcID, i, call.Result, res)
 	}
 	c.Close()
+	close(clientDone)
 	out := <-got
 	if d := diffBytes("client bytes", out, expand(t, tc.TcID, "clientBytes", tc.ClientBytes)); d != "" {
 		t.Fatalf("tcId %d: %s", tc.TcID, d)
@@ -467,3 +487,4 @@ func TestFailedPushWithoutTrailerResets(t *testing.T) {
 		t.Fatalf("the client sent %x and closed: no RST at the end", b)
 	}
 }
+
