@@ -76,7 +76,7 @@ func (f *failingSource) Read(p []byte) (int, error) {
 }
 
 func newServer(t *testing.T) *rpc.Server {
-	s := rpc.NewServer(nil) // grants trailer and multipart
+	s := rpc.NewServer(nil) // grants trailer, multipart and deadline
 	endpoints := map[string]any{
 		"Echo": func(in *json.RawMessage, out *json.RawMessage) error {
 			*out = *in
@@ -130,12 +130,18 @@ func converse(t *testing.T, ln net.Listener) (client, server []byte) {
 		t.Fatal(err)
 	}
 	crec := &recorder{Conn: nc}
-	c := rpc.NewClient(crec, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// The client asks for deadline too, so its first call, which has a
+	// deadline, sends the hello [RPC-40] and then a Timeout [RPC-44]; the
+	// calls after it have none.
+	c := rpc.NewClient(crec, &rpc.ClientOptions{Extensions: []string{rpc.ExtTrailer, rpc.ExtMultipart, rpc.ExtDeadline}})
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
 	var echo json.RawMessage
-	if err := c.Call(ctx, "Echo", json.RawMessage(`{"Text":"hello"}`), &echo); err != nil || string(echo) != `{"Text":"hello"}` {
+	dctx, dcancel := context.WithTimeout(ctx, time.Minute)
+	err = c.Call(dctx, "Echo", json.RawMessage(`{"Text":"hello"}`), &echo)
+	dcancel()
+	if err != nil || string(echo) != `{"Text":"hello"}` {
 		t.Fatalf("Echo: %s, %v", echo, err)
 	}
 	var re *rpc.Error
@@ -260,11 +266,16 @@ type frameInfo struct {
 	DataType uint32 // Header messages only
 	Accept   uint32 // Header messages only
 	ErrMsg   string
+	// Timeout is a request header's Timeout in decimal, "" if it has
+	// none [RPC-44]; Extensions a hello's or its reply's, joined by
+	// commas [RPC-25].
+	Timeout    string
+	Extensions string
 }
 
 func (f frameInfo) String() string {
-	return fmt.Sprintf("offset %d type %02x final %d length %d endpoint %q status %d datatype %d accept %d msg %q",
-		f.Offset, f.Type, f.Final, f.Length, f.Endpoint, f.Status, f.DataType, f.Accept, f.ErrMsg)
+	return fmt.Sprintf("offset %d type %02x final %d length %d endpoint %q status %d datatype %d accept %d msg %q timeout %q extensions %q",
+		f.Offset, f.Type, f.Final, f.Length, f.Endpoint, f.Status, f.DataType, f.Accept, f.ErrMsg, f.Timeout, f.Extensions)
 }
 
 // framesOf lists the frames in a recorded stream, decoding it with nothing
@@ -292,11 +303,17 @@ func framesOf(t *testing.T, b []byte) []frameInfo {
 					DataType, Accept uint32
 					Error            uint32
 					ErrorMessage     string
+					Timeout          *uint32
+					Extensions       []string
 				}
 				if err := json.Unmarshal(body, &h); err != nil {
 					t.Fatalf("recorded control message at %d: %v", off, err)
 				}
 				f.Endpoint, f.DataType, f.Accept, f.Status, f.ErrMsg = h.Endpoint, h.DataType, h.Accept, h.Error, h.ErrorMessage
+				if h.Timeout != nil {
+					f.Timeout = fmt.Sprint(*h.Timeout)
+				}
+				f.Extensions = strings.Join(h.Extensions, ",")
 				body = nil
 			}
 		}
@@ -335,6 +352,8 @@ func tsharkFrames(t *testing.T, file string, port uint16, extra ...string) (clie
 					f.DataType = uint32(jnum(t, sub, "framerpc.datatype"))
 					f.Accept = uint32(jnum(t, sub, "framerpc.accept"))
 					f.ErrMsg = jstr(t, sub, "framerpc.error_message")
+					f.Timeout = jstr(t, sub, "framerpc.timeout")
+					f.Extensions = strings.Join(jstrs(t, sub, "framerpc.extension"), ",")
 				}
 			}
 			if jnum(t, tcp, "tcp.dstport") == int64(port) {
@@ -515,6 +534,16 @@ func framedumpFrames(t *testing.T, objs []map[string]any) (client, server []fram
 			f := &(*list)[len(*list)-1]
 			f.Endpoint, f.ErrMsg = h["Endpoint"].(string), h["ErrorMessage"].(string)
 			f.Status, f.DataType, f.Accept = uint32(num(t, h["Error"])), uint32(num(t, h["DataType"])), uint32(num(t, h["Accept"]))
+			if v, ok := h["Timeout"]; ok {
+				f.Timeout = fmt.Sprint(num(t, v))
+			}
+			if list, ok := h["Extensions"].([]any); ok {
+				var names []string
+				for _, e := range list {
+					names = append(names, e.(string))
+				}
+				f.Extensions = strings.Join(names, ",")
+			}
 		}
 	}
 	return client, server
@@ -531,16 +560,28 @@ func segments(t *testing.T, file string, port uint16) int {
 
 func checkCoverage(t *testing.T, client, server []frameInfo) {
 	t.Helper()
-	var bigFrame, trailerFail, errStatus, push bool
+	var bigFrame, trailerFail, errStatus, push, granted bool
 	for _, f := range server {
 		bigFrame = bigFrame || f.Type == 0x02 && f.Length == 4194304
 		trailerFail = trailerFail || f.Type == 0x03 && f.Status == 4
 		errStatus = errStatus || f.Type == 0x01 && f.Status == 4
+		granted = granted || f.Type == 0x01 && f.Extensions == "trailer,multipart,deadline"
 	}
+	// One call with a deadline a minute away: its Timeout is at most that
+	// many milliseconds, and more than 0 [RPC-44].
+	var timeouts []string
 	for _, f := range client {
 		push = push || f.Type == 0x01 && f.DataType == 4
+		if f.Timeout != "" {
+			timeouts = append(timeouts, f.Timeout)
+		}
 	}
-	if !bigFrame || !trailerFail || !errStatus || !push {
-		t.Errorf("conversation lacks a case: 4 MiB frame %v, failure trailer %v, Error status %v, push %v", bigFrame, trailerFail, errStatus, push)
+	var ms int64
+	if len(timeouts) == 1 {
+		fmt.Sscan(timeouts[0], &ms)
+	}
+	if !bigFrame || !trailerFail || !errStatus || !push || !granted || ms < 1 || ms > 60000 {
+		t.Errorf("conversation lacks a case: 4 MiB frame %v, failure trailer %v, Error status %v, push %v, deadline granted %v, Timeouts %q (want one, 1 to 60000 ms)",
+			bigFrame, trailerFail, errStatus, push, granted, timeouts)
 	}
 }

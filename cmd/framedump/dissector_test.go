@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/framerpc/framerpc/cmd/framedump/internal/pcapsynth"
+	"github.com/framerpc/framerpc/internal/wire"
 )
 
 // fr is one frame's bytes: type, final byte, payload.
@@ -37,14 +39,17 @@ type item struct {
 	Class, Rule string
 	ErrOffset   int64
 	Endpoint    string
-	Gap         int64
+	// Timeout is the header's framerpc.timeout as tshark prints it, ""
+	// when it shows none.
+	Timeout string
+	Gap     int64
 	// expert is the expert info's field and message (not compared with
 	// the cases' want: checkExpert checks it against the rest).
 	expert, expertMsg string
 }
 
 func (x item) String() string {
-	return fmt.Sprintf("{Offset:%d Type:%s Class:%s Rule:%s ErrOffset:%d Endpoint:%s Gap:%d}", x.Offset, x.Type, x.Class, x.Rule, x.ErrOffset, x.Endpoint, x.Gap)
+	return fmt.Sprintf("{Offset:%d Type:%s Class:%s Rule:%s ErrOffset:%d Endpoint:%s Timeout:%s Gap:%d}", x.Offset, x.Type, x.Class, x.Rule, x.ErrOffset, x.Endpoint, x.Timeout, x.Gap)
 }
 
 // checkExpert checks that an item's expert info is the one for its class,
@@ -82,9 +87,37 @@ type dissectCase struct {
 	// segments need and which hides holes.
 	ooo  bool
 	want []item
+	// wireBody, if set, is the body of the case's last Header message:
+	// the Go receiver's decoder (internal/wire) must judge it as the last
+	// item of want does, rule and Timeout included.
+	wireBody []byte
 }
 
 var ping = []byte(`{"Endpoint":"Ping","DataType":2,"Accept":2,"Error":0,"ErrorMessage":""}` + "\n")
+
+// pingTimeout is ping with the deadline extension's Timeout member
+// [RPC-44], its value given as raw JSON.
+func pingTimeout(v string) []byte {
+	return []byte(`{"Endpoint":"Ping","DataType":2,"Accept":2,"Error":0,"ErrorMessage":"","Timeout":` + v + "}\n")
+}
+
+// timeoutCases check the Timeout member [RPC-44]: decoded in
+// milliseconds when it is an integer literal from 0 to 4294967295, and
+// bad-header [RPC-7] otherwise ([RPC-45]: whether or not the extension was
+// granted, which the dissector does not need to know), as internal/wire
+// decides for the same bytes.
+func timeoutCases() []dissectCase {
+	var cs []dissectCase
+	for _, v := range []string{"250", "0", "4294967295"} {
+		cs = append(cs, dissectCase{name: "Timeout " + v, stream: fr(1, 1, pingTimeout(v)), wireBody: pingTimeout(v),
+			want: []item{{Offset: 0, Type: "0x01", Endpoint: "Ping", Timeout: v}}})
+	}
+	for _, v := range []string{"0250", "-1", "2.5", "25e1", "4294967296", `"250"`, "null", "[250]", "+1"} {
+		cs = append(cs, dissectCase{name: "bad Timeout " + v, stream: fr(1, 1, pingTimeout(v)), wireBody: pingTimeout(v),
+			want: []item{{Offset: 0, Type: "0x01", Class: "bad-header", Rule: "RPC-7", ErrOffset: 0}}})
+	}
+	return cs
+}
 
 // The cases follow spec section 5's table and Appendix A: each malformed
 // header is reported with its class, its rule and the offset the spec
@@ -105,11 +138,15 @@ var dissectCases = []dissectCase{
 		want: []item{{Offset: 0, Type: "0x02"}, {Offset: 9, Type: "0x01", Class: "type-mismatch", Rule: "MSG-4", ErrOffset: 9}, {Offset: 15, Class: "undecoded"}}},
 	{name: "non-canonical RST, bytes after it not read", stream: cat(hdr(0xff, 0, 9), []byte("after the RST")),
 		want: []item{{Offset: 0, Type: "0xff", Class: "reset", Rule: "FRAME-8", ErrOffset: 0}, {Offset: 6, Class: "undecoded"}}},
-	{name: "bad-header: wrong JSON type", stream: fr(1, 1, []byte(`{"Endpoint":1}`)),
+	{name: "bad-header: wrong JSON type", stream: fr(1, 1, []byte(`{"Endpoint":1}`)), wireBody: []byte(`{"Endpoint":1}`),
 		want: []item{{Offset: 0, Type: "0x01", Class: "bad-header", Rule: "RPC-7", ErrOffset: 0}}},
-	{name: "bad-header: a member twice", stream: cat(fr(2, 1, nil), fr(1, 1, []byte(`{"Error":1,"Error":1}`))),
+	{name: "bad-header: a member twice", stream: cat(fr(2, 1, nil), fr(1, 1, []byte(`{"Error":1,"Error":1}`))), wireBody: []byte(`{"Error":1,"Error":1}`),
 		want: []item{{Offset: 0, Type: "0x02"}, {Offset: 6, Type: "0x01", Class: "bad-header", Rule: "RPC-5", ErrOffset: 6}}},
-	{name: "bad-header: invalid UTF-8", stream: fr(1, 1, []byte("{\"Endpoint\":\"\xff\"}")),
+	// Every integer member is read as a receiver reads it: a leading
+	// zero breaks [RPC-7], not the JSON grammar [RPC-3].
+	{name: "bad-header: DataType with a leading zero", stream: fr(1, 1, []byte(`{"DataType":02}`)), wireBody: []byte(`{"DataType":02}`),
+		want: []item{{Offset: 0, Type: "0x01", Class: "bad-header", Rule: "RPC-7", ErrOffset: 0}}},
+	{name: "bad-header: invalid UTF-8", stream: fr(1, 1, []byte("{\"Endpoint\":\"\xff\"}")), wireBody: []byte("{\"Endpoint\":\"\xff\"}"),
 		want: []item{{Offset: 0, Type: "0x01", Class: "bad-header", Rule: "RPC-8", ErrOffset: 0}}},
 	{name: "bad-trailer: status 7", stream: fr(3, 1, []byte(`{"Error":7,"ErrorMessage":""}`)),
 		want: []item{{Offset: 0, Type: "0x03", Class: "bad-trailer", Rule: "RPC-22", ErrOffset: 0}}},
@@ -120,7 +157,7 @@ var dissectCases = []dissectCase{
 		fr(1, 0, []byte(`{"Endp\u006fint":"Pi`)),
 		fr(1, 1, []byte(`ng","x":`+nest(64)+`,"DataType":2}`))),
 		want: []item{{Offset: 0, Type: "0x01"}, {Offset: 26, Type: "0x01", Endpoint: "Ping"}}},
-	{name: "65 nested arrays", stream: fr(1, 1, []byte(`{"x":`+nest(65)+`}`)),
+	{name: "65 nested arrays", stream: fr(1, 1, []byte(`{"x":`+nest(65)+`}`)), wireBody: []byte(`{"x":` + nest(65) + `}`),
 		want: []item{{Offset: 0, Type: "0x01", Class: "bad-header", Rule: "RPC-6", ErrOffset: 0}}},
 	// The capture lost bytes 100 to 199: the frames before the hole are
 	// shown, the hole is reported at its offset, and nothing after it
@@ -146,6 +183,8 @@ var dissectCases = []dissectCase{
 		segs: []pcapsynth.Segment{{Offset: 0, Len: 50}, {Offset: 50, Len: 37}},
 		want: []item{{Offset: 0, Type: "0x01", Endpoint: "Ping"}, {Offset: 78, Type: "0x02"}}},
 }
+
+func init() { dissectCases = append(dissectCases, timeoutCases()...) }
 
 func nest(n int) string {
 	return string(bytes.Repeat([]byte("["), n)) + "1" + string(bytes.Repeat([]byte("]"), n))
@@ -200,6 +239,28 @@ func TestDissectorErrors(t *testing.T) {
 		for _, x := range items {
 			checkExpert(t, c.name, x)
 		}
+		if c.wireBody != nil {
+			checkWire(t, c.name, c.wireBody, c.want[len(c.want)-1])
+		}
+	}
+}
+
+// checkWire checks that the Go receiver's decoder judges body as the
+// dissector must: the same rule, or the same Timeout.
+func checkWire(t *testing.T, name string, body []byte, want item) {
+	t.Helper()
+	var h wire.Header
+	err := wire.ParseHeader(body, &h, "")
+	var pe *wire.ParseError
+	switch {
+	case want.Class == "bad-header":
+		if !errors.As(err, &pe) || pe.Rule != want.Rule {
+			t.Errorf("%s: internal/wire says %v, the dissector's case wants bad-header [%s]", name, err, want.Rule)
+		}
+	case err != nil:
+		t.Errorf("%s: internal/wire rejects the header: %v", name, err)
+	case h.HasTimeout != (want.Timeout != "") || h.HasTimeout && fmt.Sprint(h.Timeout) != want.Timeout:
+		t.Errorf("%s: internal/wire decodes Timeout %d (present %v), the dissector's case wants %q", name, h.Timeout, h.HasTimeout, want.Timeout)
 	}
 }
 
@@ -222,6 +283,7 @@ func dissectByPort(t *testing.T, file string, port int, extra ...string) map[int
 				x.Class = "undecoded"
 			}
 			x.Endpoint = jstr(t, subtree(t, it, "framerpc.header"), "framerpc.endpoint")
+			x.Timeout = jstr(t, subtree(t, it, "framerpc.header"), "framerpc.timeout")
 			if raw, ok := it["_ws.expert"]; ok {
 				var e map[string]json.RawMessage
 				if err := json.Unmarshal(raw, &e); err != nil {

@@ -131,6 +131,22 @@ func jstr(t *testing.T, m map[string]json.RawMessage, k string) string {
 	return s
 }
 
+// jstrs returns the strings tshark printed for field k of m, which it
+// prints as one string when the field occurs once and as an array when it
+// repeats (--no-duplicate-keys).
+func jstrs(t *testing.T, m map[string]json.RawMessage, k string) []string {
+	t.Helper()
+	v, ok := m[k]
+	if !ok {
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(v, &list); err == nil {
+		return list
+	}
+	return []string{jstr(t, m, k)}
+}
+
 // jnum returns field k of m as a number (0 if absent).
 func jnum(t *testing.T, m map[string]json.RawMessage, k string) int64 {
 	t.Helper()

@@ -1,5 +1,5 @@
 -- framerpc.lua: a Wireshark/tshark 4.x dissector for the framerpc protocol
--- (spec/PROTOCOL.md, sections 3 to 6 and 9.1).
+-- (spec/PROTOCOL.md, sections 3 to 6, 9.1 and 9.3).
 --
 -- Install: copy this file into Wireshark's personal Lua plugins folder
 -- (Help > About Wireshark > Folders, "Personal Lua Plugins", usually
@@ -14,7 +14,8 @@
 -- frame of a message carries the message's body length; the last frame of
 -- a Header or Trailer message carries the decoded members as filterable
 -- fields (framerpc.endpoint, framerpc.datatype, framerpc.accept,
--- framerpc.status, framerpc.error_message, framerpc.extension). Only the
+-- framerpc.status, framerpc.error_message, framerpc.extension, and
+-- framerpc.timeout for the deadline extension's Timeout). Only the
 -- first bytes of a long payload are put in the tree: a 4 MiB Data frame
 -- would otherwise be copied whole into every field value and every export.
 --
@@ -64,6 +65,8 @@ local f = {
 	status = ProtoField.uint32("framerpc.status", "Status (Error)", base.DEC, status_names),
 	error_message = ProtoField.string("framerpc.error_message", "ErrorMessage"),
 	extension = ProtoField.string("framerpc.extension", "Extension"),
+	-- The deadline extension's Timeout, in the unit [RPC-44] gives it.
+	timeout = ProtoField.uint32("framerpc.timeout", "Timeout", base.DEC + base.UNIT_STRING, { " ms" }),
 	error_class = ProtoField.string("framerpc.error_class", "Error class"),
 	rule = ProtoField.string("framerpc.rule", "Rule"),
 	error_offset = ProtoField.uint64("framerpc.error_offset", "Error at stream offset", base.DEC),
@@ -73,7 +76,7 @@ local f = {
 proto.fields = {
 	f.offset, f.type, f.final, f.length, f.payload, f.message_offset, f.message_length,
 	f.message_frames, f.header, f.trailer, f.endpoint, f.datatype, f.accept, f.status,
-	f.error_message, f.extension, f.error_class, f.rule, f.error_offset, f.gap, f.undecoded,
+	f.error_message, f.extension, f.timeout, f.error_class, f.rule, f.error_offset, f.gap, f.undecoded,
 }
 
 local MALFORMED, ERROR = expert.group.MALFORMED, expert.severity.ERROR
@@ -284,6 +287,51 @@ local function decode_object(s, known)
 		return s:sub(start, p - 1)
 	end
 
+	-- integer reads the value of the known member name: an integer
+	-- literal from 0 to 4294967295, nothing else [RPC-7].
+	local function integer(name)
+		local start = p
+		if digits() then
+			local v = s:sub(start, p - 1)
+			local c = s:byte(p)
+			if (#v == 1 or v:byte(1) ~= 0x30) and #v <= 10 and tonumber(v) <= 4294967295
+				and c ~= 0x2e and c ~= 0x65 and c ~= 0x45 then
+				return tonumber(v)
+			end
+		end
+		fail("RPC-7", name .. " is not an integer literal from 0 to 4294967295")
+	end
+
+	-- strings reads the value of the known member name: an array of
+	-- strings [RPC-7].
+	local function strings(name)
+		if s:byte(p) ~= 0x5b then
+			fail("RPC-7", name .. " is not an array of strings")
+		end
+		p = p + 1
+		ws()
+		local list = {}
+		if s:byte(p) == 0x5d then
+			p = p + 1
+			return list
+		end
+		while true do
+			ws()
+			if s:byte(p) ~= 0x22 then
+				fail("RPC-7", name .. " is not an array of strings")
+			end
+			list[#list + 1] = str()
+			ws()
+			local c = s:byte(p)
+			p = p + 1
+			if c == 0x5d then
+				return list
+			elseif c ~= 0x2c then
+				fail("RPC-3", "',' or ']' expected at byte " .. (p - 2))
+			end
+		end
+	end
+
 	-- value parses any JSON value nested depth levels deep and returns
 	-- its kind and, for strings and numbers, its text.
 	local value
@@ -372,31 +420,22 @@ local function decode_object(s, known)
 			end
 			p = p + 1
 			ws()
-			local k, v = value(0)
+			-- A known member's value is read as its type only, so that
+			-- any other value breaks [RPC-7] whatever follows, as for a
+			-- receiver: `"Timeout":0250` is a leading zero, not a
+			-- syntax error after `0`.
 			local want = known[name]
 			if want == "integer" then
-				if k ~= "number" or not v:match("^%d+$") or (v ~= "0" and v:sub(1, 1) == "0") or #v > 10
-					or tonumber(v) > 4294967295 then
-					fail("RPC-7", name .. " is not an integer from 0 to 4294967295")
-				end
-				out[name] = tonumber(v)
+				out[name] = integer(name)
 			elseif want == "string" then
-				if k ~= "string" then
+				if s:byte(p) ~= 0x22 then
 					fail("RPC-7", name .. " is not a string")
 				end
-				out[name] = v
+				out[name] = str()
 			elseif want == "strings" then
-				if k ~= "array" then
-					fail("RPC-7", name .. " is not an array of strings")
-				end
-				local list = {}
-				for _, it in ipairs(v) do
-					if it.kind ~= "string" then
-						fail("RPC-7", name .. " is not an array of strings")
-					end
-					list[#list + 1] = it.text
-				end
-				out[name] = list
+				out[name] = strings(name)
+			else
+				value(0)
 			end
 			ws()
 			local c = s:byte(p)
@@ -415,7 +454,10 @@ local function decode_object(s, known)
 	return out
 end
 
-local header_members = { Endpoint = "string", DataType = "integer", Accept = "integer", Error = "integer", ErrorMessage = "string", Extensions = "strings" }
+local header_members = {
+	Endpoint = "string", DataType = "integer", Accept = "integer", Error = "integer", ErrorMessage = "string",
+	Extensions = "strings", Timeout = "integer",
+}
 local trailer_members = { Error = "integer", ErrorMessage = "string" }
 
 -- decode_control decodes the body of a Header or Trailer message. It
@@ -432,6 +474,8 @@ local function decode_control(typ, body)
 	local h = {
 		Endpoint = res.Endpoint or "", DataType = res.DataType or 0, Accept = res.Accept or 0,
 		Error = res.Error or 0, ErrorMessage = res.ErrorMessage or "", Extensions = res.Extensions,
+		-- nil when absent: no limit, unlike a Timeout of 0 [RPC-45].
+		Timeout = res.Timeout,
 	}
 	if typ == T_TRAILER and (h.Error < 1 or h.Error > 4) then
 		return nil, "RPC-22", "trailer status " .. h.Error .. " is not 1 to 4"
@@ -632,6 +676,13 @@ local function summary(rec)
 		if h.ErrorMessage ~= "" then
 			s = s .. " \"" .. h.ErrorMessage .. "\""
 		end
+		if h.Timeout then
+			s = s .. " timeout=" .. h.Timeout .. "ms"
+		end
+		-- A hello asks for extensions and its reply grants them [RPC-25].
+		if h.Extensions then
+			s = s .. " extensions=[" .. table.concat(h.Extensions, ",") .. "]"
+		end
 	elseif h then
 		s = s .. " " .. (status_names[h.Error] or h.Error)
 		if h.ErrorMessage ~= "" then
@@ -690,6 +741,9 @@ local function render(rec, tvb, pos, tree)
 			sub:add(f.error_message, range, h.ErrorMessage)
 			for _, e in ipairs(h.Extensions or {}) do
 				sub:add(f.extension, range, e)
+			end
+			if h.Timeout then
+				sub:add(f.timeout, range, h.Timeout)
 			end
 		end
 	end
