@@ -5,7 +5,9 @@
 //
 //   - a small call (~100 bytes of JSON each way) against a raw 100-byte
 //     ping-pong, net/rpc with gob, net/rpc with its JSON-RPC codec, and
-//     gRPC-go with a JSON codec;
+//     gRPC-go with a JSON codec; framerpc runs it with its default codec
+//     (encoding/json) and with a faster third-party one plugged in through
+//     its codec option (SegmentioJSON), which only this module depends on;
 //   - a 1 GiB stream from server to client against raw copying at its best
 //     buffer size and gRPC-go server streaming with a pass-through codec,
 //     in messages of 32 KiB to 1 MiB.

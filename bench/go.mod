@@ -4,11 +4,13 @@ go 1.26.0
 
 require (
 	github.com/framerpc/framerpc v0.0.0
+	github.com/segmentio/encoding v0.5.4
 	google.golang.org/grpc v1.85.0
 )
 
 require (
 	github.com/pkg/errors v0.9.1 // indirect
+	github.com/segmentio/asm v1.1.3 // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect

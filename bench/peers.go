@@ -92,15 +92,16 @@ func (p *rawPing) Close() error {
 	return p.s.Close()
 }
 
-// framerpcPeer is framerpc with its default JSON codec, encoding/json.
+// framerpcPeer is framerpc with the JSON codec its client and server were
+// given (nil: the default, encoding/json).
 type framerpcPeer struct {
 	cli    *rpc.Client
 	served chan error
 	out    Small
 }
 
-func newFramerpc(t benchnet.Transport) (*framerpcPeer, error) {
-	s := rpc.NewServer(nil)
+func newFramerpc(t benchnet.Transport, codec rpc.JSONCodec) (*framerpcPeer, error) {
+	s := rpc.NewServer(&rpc.ServerOptions{Codec: codec})
 	if err := s.RegisterEndpoint("Ping", func(in *Small, out *Small) error {
 		*out = *in
 		return nil
@@ -117,7 +118,7 @@ func newFramerpc(t benchnet.Transport) (*framerpcPeer, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &framerpcPeer{cli: rpc.NewClient(c, nil), served: make(chan error, 1)}
+	p := &framerpcPeer{cli: rpc.NewClient(c, &rpc.ClientOptions{Codec: codec}), served: make(chan error, 1)}
 	go func() { p.served <- s.Serve(sc) }()
 	return p, nil
 }

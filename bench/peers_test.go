@@ -2,6 +2,7 @@ package peers
 
 import (
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,9 +16,9 @@ var socketTransports = benchnet.Transports[:2]
 const callsPerRound = 2000
 
 // BenchmarkSmallCall makes callsPerRound calls per variant and round:
-// the raw ping-pong, framerpc, net/rpc with gob and with JSON-RPC, gRPC
-// with JSON. It reports each variant's median ns per call, its
-// allocations per call (client and server, both in this process), its
+// the raw ping-pong, framerpc with its default codec (encoding/json) and
+// with SegmentioJSON, net/rpc with gob and with JSON-RPC, gRPC with JSON.
+// It reports each variant's median ns per call, its allocations per call (client and server, both in this process), its
 // throughput as a fraction of the raw ping-pong's ("-x-raw"), and
 // framerpc's over each peer's ("framerpc-x-...": above 1, framerpc is
 // faster).
@@ -33,7 +34,8 @@ func benchSmallCall(b *testing.B, t benchnet.Transport) {
 		new  func() (caller, error)
 	}{
 		{"raw", func() (caller, error) { return newRawPing(t) }},
-		{"framerpc", func() (caller, error) { return newFramerpc(t) }},
+		{"framerpc", func() (caller, error) { return newFramerpc(t, nil) }},
+		{"framerpc-segmentio", func() (caller, error) { return newFramerpc(t, SegmentioJSON) }},
 		{"netrpc-gob", func() (caller, error) { return newNetrpc(t, false) }},
 		{"netrpc-jsonrpc", func() (caller, error) { return newNetrpc(t, true) }},
 		{"grpc-json", func() (caller, error) { return newGRPC(t) }},
@@ -83,7 +85,7 @@ func benchSmallCall(b *testing.B, t benchnet.Transport) {
 		if m.name != "raw" {
 			b.ReportMetric(s.Ratio(m.name, "raw"), m.name+"-x-raw")
 		}
-		if m.name != "raw" && m.name != "framerpc" {
+		if m.name != "raw" && !strings.HasPrefix(m.name, "framerpc") {
 			b.ReportMetric(s.Ratio("framerpc", m.name), "framerpc-x-"+m.name)
 		}
 	}
@@ -121,7 +123,7 @@ func benchStream(b *testing.B, t benchnet.Transport) {
 		name string
 		s    streamer
 	}{}
-	f, err := newFramerpc(t)
+	f, err := newFramerpc(t, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
