@@ -152,7 +152,10 @@ func TestBoundEmptyFrameFlood(t *testing.T) {
 		lb, lo, reads, d := run(typ, 1_000_000)
 		t.Logf("%v: 1e3 empty frames: %d bytes in %d allocations; 1e6: %d bytes in %d allocations, %d transport reads, %v",
 			typ, sb, so, lb, lo, reads, d)
-		if lo > so+2 || lb > sb+1024 {
+		// Counted over the whole process, so the runtime and tests
+		// running in parallel add a little; one byte or one object
+		// per frame would add a million.
+		if lo > so+100 || lb > sb+64<<10 {
 			t.Errorf("%v: allocations grow with the number of empty frames: %d/%d bytes, %d/%d objects", typ, sb, lb, so, lo)
 		}
 		// 6 MB through a 64 KiB buffer, each read filling it.

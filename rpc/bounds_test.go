@@ -457,3 +457,52 @@ func TestBoundConnectionChurn(t *testing.T) {
 	echoOK(t, c)
 	c.Close()
 }
+
+func TestBoundEmptyFramesAtServer(t *testing.T) {
+	// [MSG-11] [MSG-2] a request header preceded, inside its message, by
+	// a million empty non-final Header frames is read and answered: the
+	// server allocates no more for a million of them than for a thousand,
+	// and reads them through its buffer. The time is logged, not asserted.
+	checkGoroutines(t)
+	srv := testServer(t, nil)
+	var cc *countingConn
+	p := newRawPeer(t, srv, func(c io.ReadWriteCloser) io.ReadWriteCloser {
+		cc = &countingConn{ReadWriteCloser: c}
+		return cc
+	})
+	h := []byte(reqHeader("Nope", 1, 1))
+	run := func(n int) (uint64, time.Duration) {
+		in := bytes.Repeat([]byte{byte(frame.TypeHeader), 0, 0, 0, 0, 0}, n)
+		var tail bytes.Buffer
+		frame.NewWriter(&tail).WriteMessage(frame.TypeHeader, h)
+		in = append(in, tail.Bytes()...)
+		var st Status
+		var err error
+		start := time.Now()
+		got := allocDelta(func() {
+			werr := make(chan error, 1)
+			go func() {
+				_, err := p.conn.Write(in)
+				werr <- err
+			}()
+			st, _, err = p.replyStatus()
+			if e := <-werr; e != nil {
+				t.Error(e)
+			}
+		})
+		if err != nil || st != StatusRequestError {
+			t.Fatalf("%d empty frames: status %v, %v", n, st, err)
+		}
+		return got, time.Since(start)
+	}
+	run(1000)
+	few, _ := run(1000)
+	before := cc.n.Load()
+	many, d := run(1_000_000)
+	t.Logf("request header after 1e3 empty frames: %d bytes allocated; after 1e6: %d bytes, %d bytes read, %v", few, many, cc.n.Load()-before, d)
+	// The test's writer goroutine and the race detector allocate a little;
+	// 64 KiB is far below the 6 MB of frames.
+	if many > few+64<<10 {
+		t.Errorf("a million empty frames cost %d bytes, a thousand %d", many, few)
+	}
+}
