@@ -42,6 +42,13 @@ var testOnly = map[string]string{
 	"RPC-37": "idle timeout depends on timing",
 	"RPC-38": "progress timeout depends on timing",
 	"RPC-42": "what a client does when the server closes an idle connection depends on timing",
+	// Resource bounds against a hostile peer (section 10.1) are memory
+	// and work, invisible in the bytes: frame/bounds_test.go and
+	// rpc/bounds_test.go measure them.
+	"MSG-10": "memory for a frame's length, measured by allocation",
+	"MSG-11": "work per empty frame, measured by allocation and reads",
+	"RPC-46": "memory for bodies, measured by allocation",
+	"RPC-47": "resources after connections end, measured by goroutines and heap",
 }
 
 var ruleRef = regexp.MustCompile(`\[([A-Z]+-[0-9]+)\]`)
