@@ -487,4 +487,3 @@ func TestFailedPushWithoutTrailerResets(t *testing.T) {
 		t.Fatalf("the client sent %x and closed: no RST at the end", b)
 	}
 }
-
