@@ -1,4 +1,4 @@
-package pcapread_test
+package pcapread
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/framerpc/framerpc/cmd/framedump/internal/pcapread"
 	"github.com/framerpc/framerpc/cmd/framedump/internal/pcapsynth"
 )
 
@@ -16,7 +15,7 @@ import (
 // each direction reads back exactly Len bytes, then io.EOF or its gap.
 func FuzzRead(f *testing.F) {
 	conn := &pcapsynth.Conn{Client: netip.MustParseAddrPort("10.0.0.1:40000"), Server: netip.MustParseAddrPort("10.0.0.2:7000"),
-		ClientBytes: pattern(300, 1), ServerBytes: pattern(200, 2),
+		ClientBytes: fuzzPattern(300, 1), ServerBytes: fuzzPattern(200, 2),
 		Segments: []pcapsynth.Segment{{Offset: 0, Len: 100}, {Offset: 200, Len: 100}, {FromServer: true, Offset: 0, Len: 200}, {Offset: 100, Len: 100}}}
 	packets, err := conn.Packets()
 	if err != nil {
@@ -33,22 +32,33 @@ func FuzzRead(f *testing.F) {
 	// more than the input itself.
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, file []byte) {
-		c, err := pcapread.Read(bytes.NewReader(file), pcapread.Options{TempDir: dir})
+		c, err := Read(bytes.NewReader(file), Options{TempDir: dir})
 		if err != nil {
 			return
 		}
 		defer c.Close()
 		for _, cn := range c.Conns {
-			for _, d := range []*pcapread.Direction{cn.Client, cn.Server} {
+			for _, d := range []*Direction{cn.Client, cn.Server} {
 				b, err := io.ReadAll(d.Open())
 				if int64(len(b)) != d.Len() {
 					t.Fatalf("read %d bytes, Len %d", len(b), d.Len())
 				}
-				var gap *pcapread.GapError
+				var gap *GapError
 				if d.Gap() != nil && (!errors.As(err, &gap) || gap != d.Gap()) || d.Gap() == nil && err != nil {
 					t.Fatalf("read ended with %v, gap %v", err, d.Gap())
 				}
 			}
 		}
 	})
+}
+
+// fuzzPattern is n bytes of a mod-251 pattern from seed. (In package
+// pcapread, unlike the other tests, so that go-118-fuzz-build can build
+// the target: it does not support external test packages.)
+func fuzzPattern(n, seed int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte((i + seed) % 251)
+	}
+	return b
 }
