@@ -335,25 +335,6 @@ type callOutcome struct {
 // the text the vectors give it.
 var errFixtureSource = errors.New("source failed")
 
-// errorClass names the class of a connection-ending error.
-func errorClass(err error) string {
-	var fe *frame.ProtocolError
-	var re *rpc.ProtocolError
-	switch {
-	case errors.As(err, &re):
-		return re.Class.String()
-	case errors.As(err, &fe):
-		return fe.Class.String()
-	// The rpc package reports a truncated stream or a reset with the
-	// sentinels package frame's classes unwrap to.
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "unexpected-eof"
-	case errors.Is(err, frame.ErrReset):
-		return "reset"
-	}
-	return ""
-}
-
 func doCall(ctx context.Context, t *testing.T, c *rpc.Client, call format.Call) callOutcome {
 	t.Helper()
 	var in any
@@ -396,7 +377,7 @@ func doCall(ctx context.Context, t *testing.T, c *rpc.Client, call format.Call) 
 		if errors.As(err, &re) {
 			o.status, o.message = uint32(re.Status), re.Message
 		} else {
-			o.class, o.err = errorClass(err), err
+			o.class, o.err = fixture.ErrorClass(err), err
 		}
 		return o
 	}
@@ -418,7 +399,7 @@ func doCall(ctx context.Context, t *testing.T, c *rpc.Client, call format.Call) 
 			if errors.As(err, &re) {
 				o.streamStatus, o.streamMessage = uint32(re.Status), re.Message
 			} else {
-				o.class, o.err = errorClass(err), err
+				o.class, o.err = fixture.ErrorClass(err), err
 			}
 		}
 	}

@@ -15,7 +15,7 @@ import (
 	"net"
 	"testing/iotest"
 
-	"github.com/framerpc/framerpc/frame"
+	"github.com/framerpc/framerpc/internal/fixture"
 	"github.com/framerpc/framerpc/rpc"
 	"github.com/framerpc/framerpc/testvectors/format"
 
@@ -181,19 +181,11 @@ func hexBytes(b []byte) *format.Bytes {
 	return &v
 }
 
-// errorClass names the spec class of a connection-ending error.
+// errorClass is fixture.ErrorClass, with the error's text where it has no
+// class, so that a driver's report says what went wrong.
 func errorClass(err error) string {
-	var re *rpc.ProtocolError
-	var fe *frame.ProtocolError
-	switch {
-	case errors.As(err, &re):
-		return re.Class.String()
-	case errors.As(err, &fe):
-		return fe.Class.String()
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "unexpected-eof"
-	case errors.Is(err, rpc.ErrReset):
-		return "reset"
+	if c := fixture.ErrorClass(err); c != "" {
+		return c
 	}
 	return "other: " + err.Error()
 }
