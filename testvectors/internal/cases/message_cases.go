@@ -132,7 +132,7 @@ var msgGroups = []msgGroup{
 					s.Frame(tData, true, nil)
 					return Clean()
 				}},
-			{19, "Header, Data and Trailer messages, the Data message in two frames", rules("MSG-1", "MSG-2"), flags("MultipleMessages"), false, "01 02 03",
+			{19, "Header, Data and Trailer messages, the Data message in two frames", rules("MSG-1", "MSG-2"), flags("MultipleMessages", "NonCanonicalSplit"), false, "01 02 03",
 				func(s *Stream) End {
 					s.Frame(tHeader, true, []byte("{}\n"))
 					frames(s, tData, abcdef, 2, 4)
@@ -335,9 +335,9 @@ var msgGroups = []msgGroup{
 		cases: []msgCase{
 			{500, "canonical RST where a Header message is expected: reset at 0", rules("MSG-5", "FRAME-8"), flags("Rst"), false, "01",
 				func(s *Stream) End { return Reset(s.RST()) }},
-			{501, "a Data frame with final 00 and \"abc\", then RST: reset at 9; 3 bytes emitted, no complete body", rules("MSG-5", "ERR-2"), flags("Rst", "InsideMessage"), false, "02",
+			{501, "a Data frame with final 00 and \"abc\", then RST: reset at 9; 3 bytes emitted, no complete body", rules("MSG-5", "ERR-2"), flags("Rst", "InsideMessage", "UnfinishedMessage"), false, "02",
 				func(s *Stream) End { s.Frame(tData, false, abc); return Reset(s.RST()) }},
-			{502, "RST inside a Header message", rules("MSG-5"), flags("Rst", "InsideMessage"), false, "01",
+			{502, "RST inside a Header message", rules("MSG-5"), flags("Rst", "InsideMessage", "UnfinishedMessage"), false, "01",
 				func(s *Stream) End { s.Frame(tHeader, false, pingHeader[:20]); return Reset(s.RST()) }},
 			{503, "a complete request (Header and Data), then RST where the next Header is expected: the original's hang-up", rules("MSG-5", "FRAME-7"), flags("Rst", "MultipleMessages", "OriginalBytes"), false, "01 02 01",
 				func(s *Stream) End {
@@ -345,22 +345,22 @@ var msgGroups = []msgGroup{
 					s.Frame(tData, true, pingBody)
 					return Reset(s.RST())
 				}},
-			{504, "a non-canonical RST ff 00 03 00 00 00 inside a Data message, followed by 3 bytes that are not read", rules("MSG-5", "FRAME-8"), flags("NonCanonicalRst", "InsideMessage", "BytesAfterRst"), true, "02",
+			{504, "a non-canonical RST ff 00 03 00 00 00 inside a Data message, followed by 3 bytes that are not read", rules("MSG-5", "FRAME-8"), flags("NonCanonicalRst", "InsideMessage", "UnfinishedMessage", "BytesAfterRst"), true, "02",
 				func(s *Stream) End {
 					s.Frame(tData, false, abc)
 					at := s.Head(tRST, 0, 3)
 					s.Raw([]byte("def"))
 					return Reset(at)
 				}},
-			{505, "an empty Data frame with final 00, then RST", rules("MSG-5"), flags("Rst", "InsideMessage", "ZeroLengthFrame"), false, "02",
+			{505, "an empty Data frame with final 00, then RST", rules("MSG-5"), flags("Rst", "InsideMessage", "UnfinishedMessage", "ZeroLengthFrame"), false, "02",
 				func(s *Stream) End { s.Frame(tData, false, nil); return Reset(s.RST()) }},
-			{506, "a full 4194304-byte Data frame with final 00, then RST: the 4 MiB are emitted but never a complete body", rules("MSG-5", "ERR-2"), flags("Rst", "InsideMessage", "LargeBody"), false, "02",
+			{506, "a full 4194304-byte Data frame with final 00, then RST: the 4 MiB are emitted but never a complete body", rules("MSG-5", "ERR-2"), flags("Rst", "InsideMessage", "UnfinishedMessage", "LargeBody"), false, "02",
 				func(s *Stream) End { s.FramePat(tData, false, maxPayload); return Reset(s.RST()) }},
 			{507, "ff 00 09 00 00 00 where a Data message is expected (spec Appendix A): reset at 0", rules("MSG-5", "FRAME-8"), flags("NonCanonicalRst", "BytesAfterRst"), true, "02",
 				func(s *Stream) End { at := s.Head(tRST, 0, 9); s.Raw([]byte("123456789")); return Reset(at) }},
-			{508, "RST inside a Trailer message", rules("MSG-5"), flags("Rst", "InsideMessage"), false, "03",
+			{508, "RST inside a Trailer message", rules("MSG-5"), flags("Rst", "InsideMessage", "UnfinishedMessage"), false, "03",
 				func(s *Stream) End { s.Frame(tTrailer, false, []byte("{")); return Reset(s.RST()) }},
-			{509, "RST with a non-zero length inside a Header message, at the end of the stream", rules("MSG-5", "FRAME-8"), flags("NonCanonicalRst", "InsideMessage"), true, "01",
+			{509, "RST with a non-zero length inside a Header message, at the end of the stream", rules("MSG-5", "FRAME-8"), flags("NonCanonicalRst", "InsideMessage", "UnfinishedMessage"), true, "01",
 				func(s *Stream) End { s.Frame(tHeader, false, []byte("{")); return Reset(s.Head(tRST, 1, 100)) }},
 		},
 	},
@@ -408,8 +408,9 @@ var msgNotes = map[string]note{
 	"FirstFrame":             {"MALFORMED", "The wrong frame is the first of the message the layer above expects."},
 	"InsideMessage":          {"MALFORMED", "The event happens after a frame with final 00, inside a message."},
 	"Rst":                    {"BASIC", "A canonical RST: the peer hung up. The outcome is errorClass reset at the RST's offset; a partial body is never complete [MSG-5]."},
-	"NonCanonicalRst":        {"LENIENCY", "A frame of type ff whose final byte is not 01 or whose length is not 0, honoured as RST without reading a payload [FRAME-8]."},
-	"BytesAfterRst":          {"LENIENCY", "Bytes follow an RST; the receiver must not read them [FRAME-8]."},
+	"NonCanonicalRst":        {"LENIENCY", "A frame of type ff whose final byte is not 01 or whose length is not 0, honoured as RST without reading a payload [FRAME-8]. The encoded field holds the canonical RST."},
+	"BytesAfterRst":          {"LENIENCY", "Bytes follow an RST; the receiver must not read them [FRAME-8]. The encoded field ends with the RST."},
+	"UnfinishedMessage":      {"TRUNCATED", "An RST interrupts a message: its frames before the RST form no message [MSG-5], so the encoded field leaves them out and differs from the input."},
 	"UnknownType":            {"MALFORMED", "A type byte other than 01 02 03 ff [FRAME-2]."},
 	"BadFlag":                {"MALFORMED", "A final byte other than 00 and 01 [FRAME-3]."},
 	"FrameTooLarge":          {"MALFORMED", "A length above 4194304 [FRAME-4]."},
