@@ -180,8 +180,14 @@ func (g *gen) captures() {
 		g.target("fuzz", "FuzzClient").add("capture-"+name, server, byte(0))
 		g.target("cmd/framedump/internal/dump", "FuzzDecode").add("capture-"+name,
 			append(append([]byte{}, client...), server...), uint16(len(client)))
-		for side, s := range map[string][]byte{"client": client, "server": server} {
-			n := "capture-" + name + "." + side
+		// In a fixed order: a seed equal to an earlier one is dropped, so
+		// the order decides which name a shared seed gets.
+		for _, d := range []struct {
+			side string
+			s    []byte
+		}{{"client", client}, {"server", server}} {
+			s := d.s
+			n := "capture-" + name + "." + d.side
 			g.target("fuzz", "FuzzFrameStream").add(n, s)
 			g.target("fuzz", "FuzzMessageStream").add(n, s, messageTypes(s))
 			g.target("fuzz", "FuzzMessageReader").add(n, s, messageTypes(s), []byte{1, 7}, []byte{0, 100}, uint16(frame.HeaderSize))
