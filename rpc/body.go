@@ -110,9 +110,9 @@ func sendOctets(w *frame.Writer, src io.Reader, trailer bool, scratch *[]byte) (
 }
 
 // readTrailer finishes an octets body whose Data message has ended: with
-// the trailer extension it reads the Trailer and returns io.EOF for OK or
-// a *Error for a failure [RPC-22]; anything else is an error that
-// ends the connection.
+// the trailer extension it reads the Trailer, decoded as [RPC-48] says,
+// and returns io.EOF for OK or a *Error for a failure [RPC-22]; anything
+// else is an error that ends the connection.
 func readTrailer(r *frame.Reader, trailer bool, scratch *[]byte) error {
 	if !trailer {
 		return io.EOF
@@ -131,7 +131,7 @@ func readTrailer(r *frame.Reader, trailer bool, scratch *[]byte) error {
 		return err
 	}
 	if !h.Error.Valid() {
-		return protocolError(ClassBadTrailer, "RPC-22", "trailer status %d", h.Error)
+		return protocolError(ClassBadTrailer, "RPC-48", "trailer status %d", h.Error)
 	}
 	if h.Error == wire.StatusOK {
 		return io.EOF

@@ -112,7 +112,7 @@ func TestBadReplies(t *testing.T) {
 			t.Fatalf("got %v, want bad-reply citing RPC-25", err)
 		}
 	})
-	t.Run("RPC-22 bad trailer", func(t *testing.T) {
+	t.Run("RPC-22 RPC-48 bad trailer", func(t *testing.T) {
 		r := newRawClient(t, nil)
 		var body io.Reader
 		wait := r.call(func(cl *Client) error { return cl.Call(ctx, "Stream", &Msg{}, &body) })
@@ -125,8 +125,8 @@ func TestBadReplies(t *testing.T) {
 		}
 		b, err := io.ReadAll(body)
 		var pe *ProtocolError
-		if string(b) != "abc" || !errors.As(err, &pe) || pe.Class != ClassBadTrailer || pe.Rule != "RPC-22" {
-			t.Fatalf("got %q %v, want bad-trailer citing RPC-22", b, err)
+		if string(b) != "abc" || !errors.As(err, &pe) || pe.Class != ClassBadTrailer || pe.Rule != "RPC-48" {
+			t.Fatalf("got %q %v, want bad-trailer citing RPC-48", b, err)
 		}
 		expectBytes(t, r.conn, rst)
 	})

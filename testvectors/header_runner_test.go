@@ -28,8 +28,9 @@ func socketpair(t testing.TB) (net.Conn, net.Conn) {
 }
 
 // headerFixture is the server the header vectors are answered by (README:
-// the header fixture): one endpoint, Ping, JSON in and JSON out, replying
-// {}; no extensions granted.
+// "Running a header test"): the fixture's Ping, JSON in and JSON out,
+// replying {}; no extensions granted. No header vector names another
+// endpoint of the fixture, so Ping alone answers every vector alike.
 func headerFixture(t testing.TB) *rpc.Server {
 	t.Helper()
 	srv := rpc.NewServer(&rpc.ServerOptions{Extensions: []string{}})

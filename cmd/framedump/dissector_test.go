@@ -149,7 +149,18 @@ var dissectCases = []dissectCase{
 	{name: "bad-header: invalid UTF-8", stream: fr(1, 1, []byte("{\"Endpoint\":\"\xff\"}")), wireBody: []byte("{\"Endpoint\":\"\xff\"}"),
 		want: []item{{Offset: 0, Type: "0x01", Class: "bad-header", Rule: "RPC-8", ErrOffset: 0}}},
 	{name: "bad-trailer: status 7", stream: fr(3, 1, []byte(`{"Error":7,"ErrorMessage":""}`)),
-		want: []item{{Offset: 0, Type: "0x03", Class: "bad-trailer", Rule: "RPC-22", ErrOffset: 0}}},
+		want: []item{{Offset: 0, Type: "0x03", Class: "bad-trailer", Rule: "RPC-48", ErrOffset: 0}}},
+	// A Trailer knows every member of a header, as internal/wire does
+	// [RPC-48]: of their types they are ignored, of another type they
+	// break [RPC-7]; a missing Error is no status.
+	{name: "trailer: header members of their types", stream: fr(3, 1, []byte(`{"Error":1,"ErrorMessage":"","Endpoint":"x","DataType":9,"Extensions":[],"Timeout":5}`)),
+		want: []item{{Offset: 0, Type: "0x03"}}},
+	{name: "bad-trailer: Endpoint a number", stream: fr(3, 1, []byte(`{"Error":1,"ErrorMessage":"","Endpoint":5}`)),
+		want: []item{{Offset: 0, Type: "0x03", Class: "bad-trailer", Rule: "RPC-7", ErrOffset: 0}}},
+	{name: "bad-trailer: Extensions a string", stream: fr(3, 1, []byte(`{"Error":1,"Extensions":"trailer"}`)),
+		want: []item{{Offset: 0, Type: "0x03", Class: "bad-trailer", Rule: "RPC-7", ErrOffset: 0}}},
+	{name: "bad-trailer: no Error", stream: fr(3, 1, []byte(`{"ErrorMessage":""}`)),
+		want: []item{{Offset: 0, Type: "0x03", Class: "bad-trailer", Rule: "RPC-48", ErrOffset: 0}}},
 	// A header split over two frames, with an escaped member name
 	// [RPC-4] and a 65-deep unknown member that is still fine (64 arrays
 	// inside its value) [RPC-6].

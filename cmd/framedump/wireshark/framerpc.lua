@@ -458,7 +458,9 @@ local header_members = {
 	Endpoint = "string", DataType = "integer", Accept = "integer", Error = "integer", ErrorMessage = "string",
 	Extensions = "strings", Timeout = "integer",
 }
-local trailer_members = { Error = "integer", ErrorMessage = "string" }
+-- A Trailer knows the same members as a header, each checked against its
+-- type, though it uses only Error and ErrorMessage [RPC-48].
+local trailer_members = header_members
 
 -- decode_control decodes the body of a Header or Trailer message. It
 -- returns the members (missing ones as their zero values [RPC-7]) or nil,
@@ -478,7 +480,7 @@ local function decode_control(typ, body)
 		Timeout = res.Timeout,
 	}
 	if typ == T_TRAILER and (h.Error < 1 or h.Error > 4) then
-		return nil, "RPC-22", "trailer status " .. h.Error .. " is not 1 to 4"
+		return nil, "RPC-48", "trailer status " .. h.Error .. " is not 1 to 4"
 	end
 	return h
 end
@@ -739,11 +741,15 @@ local function render(rec, tvb, pos, tree)
 			end
 			sub:add(f.status, range, h.Error)
 			sub:add(f.error_message, range, h.ErrorMessage)
-			for _, e in ipairs(h.Extensions or {}) do
-				sub:add(f.extension, range, e)
-			end
-			if h.Timeout then
-				sub:add(f.timeout, range, h.Timeout)
+			if rec.type == T_HEADER then
+				-- In a Trailer these members are checked, then ignored
+				-- [RPC-48]: nothing to show.
+				for _, e in ipairs(h.Extensions or {}) do
+					sub:add(f.extension, range, e)
+				end
+				if h.Timeout then
+					sub:add(f.timeout, range, h.Timeout)
+				end
 			end
 		end
 	end

@@ -1,5 +1,5 @@
 // Package captures records real conversations between this module's
-// rpc.Client and rpc.Server (running the conversation fixture) over a Unix
+// rpc.Client and rpc.Server (running the fixture of the README) over a Unix
 // socketpair, one file per direction, for testvectors/captures/. Unlike the
 // vector files, captures are recordings by definition: they show what the
 // reference implementation actually puts on the wire, and feed framedump's

@@ -13,7 +13,7 @@ import (
 // answers, and what each call gives its caller. Every byte follows from the
 // spec: headers as [RPC-1] encodes them, bodies as section 7 and 9 lay them
 // out, messages split canonically [MSG-3]; the server side is the
-// conversation fixture of README.md.
+// fixture of README.md ("The conformance fixture").
 type Conv struct {
 	client, server []format.ConvMessage
 	calls          []format.Call
@@ -344,7 +344,7 @@ var convGroups = []struct {
 					*v.last() = format.CallResult{Status: 1, Body: ptr(format.Bytes{})}
 					v.ClientRST()
 				}},
-			{25, "the client's request source fails after 10 bytes, without trailer: RST instead of the final frame; the server ends without replying. Server replay only: whether a client sends the request header before that RST is not fixed by the spec", rules("RPC-23", "RPC-29"), flags("OriginalCompatible", "FailedSource"), none, nil, serverOnly,
+			{25, "the client's request source fails after 10 bytes, without trailer: RST instead of the final frame; the server ends without replying. Server replay only: whether a client sends the request header before that RST is not fixed by the spec", rules("RPC-23", "RPC-55", "RPC-29"), flags("OriginalCompatible", "FailedSource"), none, nil, serverOnly,
 				func(v *Conv) { v.CallFailingUpload(10) }},
 			{26, "an unknown endpoint with an octets body of 5000 bytes: a server may send its RequestError before it has consumed the body, then consumes it [RPC-43]. The order of the two directions cannot be seen in their bytes: what is checked is that a client which writes its whole request before reading, as the original did, gets the refusal and that the next call is in sync", rules("RPC-43", "RPC-15", "RPC-13"), flags("OriginalCompatible", "ErrorStatus"), none, nil, both,
 				func(v *Conv) {
@@ -354,7 +354,7 @@ var convGroups = []struct {
 					v.ReplyJSON(`{"Text":"y"}`)
 					v.ClientRST()
 				}},
-			{12, "the reply's source fails after 10 bytes, without trailer: RST instead of the final frame, so the short body is never complete", rules("RPC-23", "RPC-21", "ERR-2"), flags("OriginalCompatible", "FailedSource"), none, nil, both,
+			{12, "the reply's source fails after 10 bytes, without trailer: no frame after the failure, so the 10 bytes, which are in no frame yet under the canonical split, never go out, and RST takes the Data message's place [RPC-55]; the short body is never complete", rules("RPC-23", "RPC-55", "RPC-21", "ERR-2"), flags("OriginalCompatible", "FailedSource"), none, nil, both,
 				func(v *Conv) {
 					v.Call("BrokenDownload", "json", `{"N":10}`, 0, "octets")
 					v.server = append(v.server, msg(tHeader, replyHeader(3, 1, "")))
@@ -376,7 +376,7 @@ var convGroups = []struct {
 					// as a raw item below (see cutServer).
 					*v.last() = format.CallResult{Status: 1, Body: ptr(format.Hex("00010203")), ErrorClass: "unexpected-eof"}
 				}},
-			{16, "the stream ends where a reply header is expected: the call fails with unexpected-eof", rules("RPC-30"), flags("Truncated"), none, nil, clientOnly,
+			{16, "the stream ends where a reply header is expected: the call fails with unexpected-eof", rules("RPC-30", "ERR-3"), flags("Truncated"), none, nil, clientOnly,
 				func(v *Conv) {
 					v.Call("Echo", "json", `{"Text":"hi"}`, 0, "json")
 					*v.last() = format.CallResult{ErrorClass: "unexpected-eof"}
@@ -400,6 +400,45 @@ var convGroups = []struct {
 					v.Call("Echo", "json", `{"Text":"hi"}`, 0, "json")
 					v.ServerRST()
 					*v.last() = format.CallResult{ErrorClass: "reset"}
+				}},
+			{27, "the client's stream ends right after a request header that announces a JSON body: a message boundary, but the body is due, so unexpected-eof [ERR-3]; the server sends nothing, not even RST [ERR-1], and closes", rules("ERR-3", "RPC-14", "ERR-1"), flags("Truncated"), none, nil, serverOnly,
+				func(v *Conv) {
+					v.client = append(v.client, msg(tHeader, []byte(canonicalHeader(req("Echo", 2, 2)))))
+					v.calls = append(v.calls, format.Call{Endpoint: "Echo", Request: format.CallBody{Kind: "json", JSON: `{"Text":"hi"}`}, Accept: "json",
+						Result: format.CallResult{ErrorClass: "unexpected-eof"}})
+				}},
+			{28, "the server's stream ends right after an OK reply header that announces a JSON body: unexpected-eof [ERR-3], and the client sends no RST [ERR-1]", rules("ERR-3", "RPC-14", "ERR-1"), flags("Truncated"), none, nil, clientOnly,
+				func(v *Conv) {
+					v.Call("Echo", "json", `{"Text":"hi"}`, 0, "json")
+					v.server = append(v.server, msg(tHeader, replyHeader(2, 1, "")))
+					*v.last() = format.CallResult{ErrorClass: "unexpected-eof"}
+				}},
+			{29, "JSON whitespace before the value of a JSON request body: accepted [RPC-52], and Echo answers the value", rules("RPC-52", "RPC-18"), flags("Whitespace"), none, nil, serverOnly,
+				func(v *Conv) {
+					v.Call("Echo", "json", " \t\r\n"+`{"Text":"ws"}`, 0, "json")
+					v.ReplyJSON(`{"Text":"ws"}`)
+					v.ClientRST()
+				}},
+			{30, "a JSON request body of exactly 1024 bytes, the final 0a included: at the fixture's limit, accepted [RPC-54]", rules("RPC-54", "RPC-16"), flags("OriginalCompatible", "JSONLimit"), none, nil, both,
+				func(v *Conv) {
+					js := `{"Text":"` + strings.Repeat("w", 1023-11) + `"}`
+					v.Call("Echo", "json", js, 0, "json")
+					v.ReplyJSON(js)
+					v.ClientRST()
+				}},
+			{31, "a JSON request body of 1025 bytes, a 1024-byte value and its 0a: the 0a counts, so it is over the fixture's limit: RequestError, and the next call is in sync [RPC-54]", rules("RPC-54", "RPC-16", "RPC-36"), flags("OriginalCompatible", "ErrorStatus", "JSONLimit"), none, nil, both,
+				func(v *Conv) {
+					v.Call("Echo", "json", `{"Text":"`+strings.Repeat("v", 1024-11)+`"}`, 0, "json")
+					v.ReplyError(2, "")
+					v.Call("Echo", "json", `{"Text":"next"}`, 0, "json")
+					v.ReplyJSON(`{"Text":"next"}`)
+					v.ClientRST()
+				}},
+			{32, "a JSON body with < & and >: a receiver takes them as written, and the fixture writes its reply as Go's encoder does, with \\u003c \\u0026 \\u003e [RPC-18]. Server replay only: a client's JSON encoder may escape the request", rules("RPC-18", "RPC-1"), flags("OriginalCompatible", "Escapes"), none, nil, serverOnly,
+				func(v *Conv) {
+					v.Call("Echo", "json", `{"Text":"<a&b>"}`, 0, "json")
+					v.ReplyJSON(`{"Text":"\u003ca\u0026b\u003e"}`)
+					v.ClientRST()
 				}},
 		},
 	},
@@ -560,6 +599,86 @@ var convGroups = []struct {
 					v.ReplyOctets(2)
 					v.ClientRST()
 				}},
+			{120, "a hello with Accept 2: the server ignores Accept and answers as for Accept 1 [RPC-50]", rules("RPC-50", "RPC-25"), flags("Hello", "Trailer"), nil, nil, serverOnly,
+				func(v *Conv) {
+					v.Hello(allExts, allExts)
+					v.client[len(v.client)-1] = msg(tHeader, []byte(`{"Endpoint":"framerpc:hello","DataType":1,"Accept":2,"Error":0,"ErrorMessage":"","Extensions":["trailer","multipart"]}`+"\n"))
+					v.Call("Download", "json", `{"N":2}`, 0, "octets")
+					v.ReplyOctets(2)
+					v.ClientRST()
+				}},
+			{121, "a hello reply that lists its grants in another order than asked, one of them twice: the client takes them as a set [RPC-51], and the stream has its Trailer", rules("RPC-51", "RPC-25"), flags("Hello", "Trailer"), nil, nil, clientOnly,
+				func(v *Conv) {
+					v.Hello(allExts, allExts)
+					r := strings.TrimSuffix(string(replyHeader(1, 1, "")), "}\n")
+					v.server[len(v.server)-1] = msg(tHeader, []byte(r+`,"Extensions":["multipart","trailer","trailer"]}`+"\n"))
+					v.Call("Download", "json", `{"N":2}`, 0, "octets")
+					v.ReplyOctets(2)
+					v.ClientRST()
+				}},
+			{122, "an Extensions member in a reply that is not the hello's: ignored, the client takes no extension from it, and the stream goes without Trailer [RPC-49]", rules("RPC-49", "RPC-26"), flags("Hello", "IgnoredMember"), nil, none, clientOnly,
+				func(v *Conv) {
+					v.Hello(allExts, none)
+					v.Call("Download", "json", `{"N":3}`, 0, "octets")
+					v.ReplyOctets(3)
+					v.Call("Echo", "json", `{"Text":"hi"}`, 0, "json")
+					v.ReplyJSON(`{"Text":"hi"}`)
+					r := strings.TrimSuffix(string(replyHeader(2, 1, "")), "}\n")
+					v.server[len(v.server)-2] = msg(tHeader, []byte(r+`,"Extensions":["trailer"]}`+"\n"))
+					v.Call("Download", "json", `{"N":3}`, 0, "octets")
+					v.ReplyOctets(3)
+					v.ClientRST()
+				}},
+			{123, "an OK Trailer with the other members of the header table, of their types: known, checked, ignored [RPC-48]", rules("RPC-48", "RPC-22"), flags("Hello", "Trailer", "IgnoredMember"), nil, nil, clientOnly,
+				func(v *Conv) {
+					v.Hello(allExts, allExts)
+					v.Call("Download", "json", `{"N":2}`, 0, "octets")
+					v.server = append(v.server, msg(tHeader, replyHeader(3, 1, "")), msgPat(tData, 2),
+						msg(tTrailer, []byte(`{"Error":1,"ErrorMessage":"","Endpoint":"x","DataType":9,"Accept":9,"Extensions":[],"Timeout":5}`+"\n")))
+					*v.last() = format.CallResult{Status: 1, Body: ptr(format.Hex("0001"))}
+					v.Call("Echo", "json", `{"Text":"after"}`, 0, "json")
+					v.ReplyJSON(`{"Text":"after"}`)
+					v.ClientRST()
+				}},
+			{124, "a Trailer whose Endpoint is a number: a known member of the wrong type, bad-trailer, although Endpoint means nothing in a Trailer [RPC-48]", rules("RPC-48", "RPC-7", "RPC-41"), flags("Hello", "Trailer", "BadTrailer"), nil, nil, clientOnly,
+				func(v *Conv) {
+					v.Hello(allExts, allExts)
+					v.Call("Download", "json", `{"N":2}`, 0, "octets")
+					v.server = append(v.server, msg(tHeader, replyHeader(3, 1, "")), msgPat(tData, 2), msg(tTrailer, []byte(`{"Error":1,"ErrorMessage":"","Endpoint":5}`+"\n")))
+					*v.last() = format.CallResult{Status: 1, Body: ptr(format.Hex("0001")), ErrorClass: "bad-trailer"}
+					v.ClientRST()
+				}},
+			{125, "a Trailer without Error: 0, no status, bad-trailer [RPC-48]", rules("RPC-48", "RPC-41"), flags("Hello", "Trailer", "BadTrailer"), nil, nil, clientOnly,
+				func(v *Conv) {
+					v.Hello(allExts, allExts)
+					v.Call("Download", "json", `{"N":2}`, 0, "octets")
+					v.server = append(v.server, msg(tHeader, replyHeader(3, 1, "")), msgPat(tData, 2), msg(tTrailer, []byte(`{"ErrorMessage":""}`+"\n")))
+					*v.last() = format.CallResult{Status: 1, Body: ptr(format.Hex("0001")), ErrorClass: "bad-trailer"}
+					v.ClientRST()
+				}},
+			{126, "a Trailer with status 4 and no ErrorMessage: a failure with the text \"\"; the connection stays usable [RPC-48]", rules("RPC-48", "RPC-22", "RPC-36"), flags("Hello", "Trailer", "FailedSource"), nil, nil, clientOnly,
+				func(v *Conv) {
+					v.Hello(allExts, allExts)
+					v.Call("Download", "json", `{"N":2}`, 0, "octets")
+					v.server = append(v.server, msg(tHeader, replyHeader(3, 1, "")), msgPat(tData, 2), msg(tTrailer, []byte(`{"Error":4}`+"\n")))
+					*v.last() = format.CallResult{Status: 1, Body: ptr(format.Hex("0001")), StreamStatus: 4, StreamMessage: ""}
+					v.Call("Echo", "json", `{"Text":"after"}`, 0, "json")
+					v.ReplyJSON(`{"Text":"after"}`)
+					v.ClientRST()
+				}},
+			{127, "octets requests to Upload ending in failure Trailers with status 2, then 3: the handler gets each status unchanged and, returning the error, replies with it [RPC-53]", rules("RPC-53", "RPC-22", "RPC-19"), flags("Hello", "Trailer", "FailedSource", "ErrorStatus"), nil, nil, serverOnly,
+				func(v *Conv) {
+					v.Hello(allExts, allExts)
+					for _, st := range []uint32{2, 3} {
+						v.client = append(v.client, msg(tHeader, []byte(canonicalHeader(req("Upload", 3, 2)))), msgPat(tData, 4),
+							msg(tTrailer, trailerBody(st, "the client's source failed")))
+						v.calls = append(v.calls, format.Call{Endpoint: "Upload", Request: format.CallBody{Kind: "octets", Body: msgPat(tData, 4).Body}, Accept: "json"})
+						v.ReplyError(st, "")
+					}
+					v.Call("Echo", "json", `{"Text":"after"}`, 0, "json")
+					v.ReplyJSON(`{"Text":"after"}`)
+					v.ClientRST()
+				}},
 			{111, "an empty octets request and an empty octets reply with trailer", rules("RPC-22", "MSG-3"), flags("Hello", "Trailer", "Octets"), nil, nil, both,
 				func(v *Conv) {
 					v.Hello(allExts, allExts)
@@ -581,7 +700,11 @@ var convNotes = map[string]note{
 	"LargeBody":          {"EDGE_CASE", "A body of MAX_PAYLOAD bytes or more, described by a pattern."},
 	"FailedSource":       {"BASIC", "A stream whose source fails part way [RPC-23]."},
 	"HangUp":             {"BASIC", "A side ends the connection."},
-	"Truncated":          {"TRUNCATED", "The stream ends in the middle of a reply."},
+	"Truncated":          {"TRUNCATED", "The stream ends in the middle of an exchange: unexpected-eof [ERR-3]."},
+	"Whitespace":         {"EDGE_CASE", "JSON whitespace where a conforming sender writes none."},
+	"JSONLimit":          {"EDGE_CASE", "A JSON body at the fixture's 1024-byte limit, which counts every byte of the body [RPC-54]."},
+	"Escapes":            {"EDGE_CASE", "Characters a JSON string escapes: < > & written as Go's encoder writes them [RPC-1] [RPC-18]."},
+	"IgnoredMember":      {"EDGE_CASE", "A known member where it means nothing: checked for its type, then ignored [RPC-48] [RPC-49]."},
 	"BadReply":           {"MALFORMED", "A reply header the client cannot accept: bad-reply [RPC-10] [RPC-17]."},
 	"Hello":              {"BASIC", "The hello exchange negotiates extensions [RPC-25]."},
 	"Trailer":            {"BASIC", "With the trailer extension every octets body ends with a Trailer message [RPC-22]."},
@@ -617,7 +740,7 @@ func ConversationFile() *format.File[format.ConversationTest] {
 		Schema:    "conversations.schema.json",
 		Version:   Version,
 		Header: []string{
-			"Whole connections of spec/PROTOCOL.md sections 6 to 10: what the client sends, what the conversation fixture server of testvectors/README.md answers, and what each call gives its caller.",
+			"Whole connections of spec/PROTOCOL.md sections 6 to 10: what the client sends, what the fixture server of testvectors/README.md (The conformance fixture) answers, and what each call gives its caller.",
 			"Each side's bytes are its messages, each split canonically [MSG-3], in order; clientBytes and serverBytes spell them out.",
 			"See testvectors/README.md for the meaning of every field.",
 		},

@@ -141,7 +141,7 @@ var msgGroups = []msgGroup{
 				}},
 			{20, "empty stream where a Header message is expected: a clean end at a message boundary", rules("FRAME-6"), flags("EmptyStream"), false, "01",
 				func(s *Stream) End { return Clean() }},
-			{21, "a complete Header message, then end of stream where a Data message is expected: a clean end at a message boundary", rules("FRAME-6"), flags("EmptyStream", "MultipleMessages"), false, "01 02",
+			{21, "a complete Header message, then end of stream where a Data message is expected: a message decoder reports the end at a message boundary; the RPC layer, which knows the Data message belongs to the exchange, turns it into unexpected-eof [ERR-3] (conversation 27)", rules("FRAME-6", "ERR-3"), flags("EmptyStream", "MultipleMessages"), false, "01 02",
 				func(s *Stream) End { s.Frame(tHeader, true, pingHeader); return Clean() }},
 			{22, "a Data message whose payload spells an RST and a Header frame", rules("MSG-1", "FRAME-1"), flags("PayloadLooksLikeHeader"), false, "02",
 				func(s *Stream) End {
@@ -389,9 +389,9 @@ var msgGroups = []msgGroup{
 // msgNotes explains the flags of message_decode.json.
 var msgNotes = map[string]note{
 	"EmptyMessage":           {"EDGE_CASE", "A message with an empty body; canonically the single frame TT 01 00 00 00 00 [MSG-3]."},
-	"EmptyStream":            {"EDGE_CASE", "The stream ends at a message boundary: a clean end, even if the layer above expected another message."},
+	"EmptyStream":            {"EDGE_CASE", "The stream ends at a message boundary: the message decoder reports a clean end, even if the layer above expected another message; whether that is a clean end of the connection is the layer above's to say [ERR-3]."},
 	"OriginalBytes":          {"LEGACY", "Bytes exactly as the original zrepl implementation wrote them; a conforming receiver must accept them (spec section 11)."},
-	"OriginalDefect":         {"KNOWN_DEFECT", "Input that the original mishandled (SEED-WIRE.md, defects); the vector holds the corrected behaviour of spec section 11.1."},
+	"OriginalDefect":         {"KNOWN_DEFECT", "Input that the original mishandled; the vector holds the corrected behaviour of spec section 11.1."},
 	"MultipleMessages":       {"BASIC", "Several messages back to back."},
 	"NonCanonicalSplit":      {"EDGE_CASE", "A body split otherwise than [MSG-3] says; a receiver must deliver the same body whatever the split [MSG-2]. The encoded field holds the canonical split, which differs from the input."},
 	"ZeroLengthFrame":        {"EDGE_CASE", "A zero-length frame inside a message, which completes with its header [FRAME-10] and adds nothing to the body [MSG-2]."},

@@ -140,7 +140,7 @@ func serverMessage(c Case, conn Conn, timeout time.Duration) *Failure {
 	return nil
 }
 
-// The header fixture's bytes (README, "The header fixture"): the OK reply
+// The bytes of a header test (README, "Running a header test"): the OK reply
 // to Ping and its body, and a sample RequestError header whose text is the
 // server's to choose.
 var (
@@ -157,7 +157,7 @@ func frameBytes(typ byte, payload []byte) []byte {
 }
 
 // serverHeader sends a header vector's input as the request header of a
-// new connection, as the README's header fixture says. An invalid header
+// new connection, as the README's "Running a header test" says. An invalid header
 // must be answered with an RST and the end of the connection, nothing
 // else ([RPC-41], [ERR-1]). A valid or acceptable one is followed by the
 // body its DataType announces, and must be answered with the vector's

@@ -94,7 +94,7 @@ func Load(dir string) (server, client Cases, err error) {
 	return server, client, nil
 }
 
-// pingRequest is the request header of the header fixture's Ping with a
+// pingRequest is the request header of the fixture's Ping with a
 // JSON body and a JSON reply, the one request the message vectors send.
 var pingRequest = []byte(`{"Endpoint":"Ping","DataType":2,"Accept":2,"Error":0,"ErrorMessage":""}` + "\n")
 

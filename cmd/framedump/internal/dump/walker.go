@@ -219,7 +219,7 @@ func (w *walker) trailer(s *stream, x *Exchange, dir string) (*Tail, *halt) {
 		return nil, w.stopped(s, err, x.Index, side, bodyResetMeaning, "", "")
 	}
 	if !h.Error.Valid() {
-		return nil, w.fault(&Fault{Kind: "error", Stream: s.name, Offset: m.Offset(), Class: "bad-trailer", Rule: "RPC-22",
+		return nil, w.fault(&Fault{Kind: "error", Stream: s.name, Offset: m.Offset(), Class: "bad-trailer", Rule: "RPC-48",
 			Detail: fmt.Sprintf("trailer status %d is not 1 to 4", h.Error), Exchange: x.Index})
 	}
 	return &Tail{Status: h.Error.String(), ErrorMessage: h.ErrorMessage}, nil

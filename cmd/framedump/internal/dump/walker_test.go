@@ -225,7 +225,7 @@ func TestConversationChecks(t *testing.T) {
 			t.Fatalf("server side: %v", evs)
 		}
 	})
-	t.Run("RPC-22", func(t *testing.T) {
+	t.Run("RPC-22 RPC-48", func(t *testing.T) {
 		c := newBuilder().header(hello).header(request("Get", wire.DataJSON, wire.DataOctets)).msg(frame.TypeData, "{}\n").bytes()
 		s := newBuilder().header(func() wire.Header {
 			h := reply(wire.DataNone, wire.StatusOK, "")
@@ -235,7 +235,7 @@ func TestConversationChecks(t *testing.T) {
 			msg(frame.TypeTrailer, `{"Error":7,"ErrorMessage":""}`).bytes()
 		evs, o := conversation(t, c, s)
 		f := evs.find("error")
-		if len(f) != 1 || f[0]["class"] != "bad-trailer" || f[0]["rule"] != "RPC-22" || o != Violation {
+		if len(f) != 1 || f[0]["class"] != "bad-trailer" || f[0]["rule"] != "RPC-48" || o != Violation {
 			t.Fatalf("got %v", f)
 		}
 	})
