@@ -255,7 +255,7 @@ func describe(name string, b []byte) File {
 // relative to testvectors/.
 func Render() (map[string][]byte, error) {
 	out := map[string][]byte{}
-	idx := Index{Comment: "Recorded byte streams of real conversations between the reference client and server (the conversation fixture of testvectors/README.md) over a Unix socketpair: NAME.client.bin is what the client sent, NAME.server.bin what the server sent."}
+	idx := Index{Comment: "Recorded byte streams of real conversations between the reference client and server (the fixture of testvectors/README.md, The conformance fixture) over a Unix socketpair: NAME.client.bin is what the client sent, NAME.server.bin what the server sent."}
 	for _, s := range scenarios {
 		cb, sb, err := record(s)
 		if err != nil {
