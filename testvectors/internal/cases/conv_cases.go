@@ -679,6 +679,27 @@ var convGroups = []struct {
 					v.ReplyJSON(`{"Text":"after"}`)
 					v.ClientRST()
 				}},
+			{128, "with trailer, the client's stream ends after the Data message of an octets request, where its Trailer is due: unexpected-eof [ERR-3]; the server sends no reply and no RST, and closes", rules("ERR-3", "RPC-14", "RPC-22", "ERR-1"), flags("Hello", "Trailer", "Truncated"), nil, nil, serverOnly,
+				func(v *Conv) {
+					v.Hello(allExts, allExts)
+					v.client = append(v.client, msg(tHeader, []byte(canonicalHeader(req("Upload", 3, 2)))), msgPat(tData, 4))
+					v.calls = append(v.calls, format.Call{Endpoint: "Upload", Request: format.CallBody{Kind: "octets", Body: msgPat(tData, 4).Body}, Accept: "json",
+						Result: format.CallResult{ErrorClass: "unexpected-eof"}})
+				}},
+			{129, "the client's stream ends between the JSON part and the octets part of a multipart request: unexpected-eof [ERR-3]; the server sends no reply and no RST, and closes", rules("ERR-3", "RPC-14", "RPC-27", "ERR-1"), flags("Hello", "Multipart", "Truncated"), nil, nil, serverOnly,
+				func(v *Conv) {
+					v.Hello(allExts, allExts)
+					v.client = append(v.client, msg(tHeader, []byte(canonicalHeader(req("Push", 4, 2)))), msg(tData, []byte(`{"Text":"hi"}`+"\n")))
+					v.calls = append(v.calls, format.Call{Endpoint: "Push", Request: format.CallBody{Kind: "multipart", JSON: `{"Text":"hi"}`, Body: msgPat(tData, 0).Body}, Accept: "json",
+						Result: format.CallResult{ErrorClass: "unexpected-eof"}})
+				}},
+			{130, "the server's stream ends between the JSON part and the octets part of a multipart reply: the call fails with unexpected-eof [ERR-3], and the client sends no RST", rules("ERR-3", "RPC-14", "RPC-27", "ERR-1"), flags("Hello", "Multipart", "Truncated"), nil, nil, clientOnly,
+				func(v *Conv) {
+					v.Hello(allExts, allExts)
+					v.Call("Pull", "json", `{"N":3}`, 0, "multipart")
+					v.server = append(v.server, msg(tHeader, replyHeader(4, 1, "")), msg(tData, []byte(`{"N":3}`+"\n")))
+					*v.last() = format.CallResult{ErrorClass: "unexpected-eof"}
+				}},
 			{111, "an empty octets request and an empty octets reply with trailer", rules("RPC-22", "MSG-3"), flags("Hello", "Trailer", "Octets"), nil, nil, both,
 				func(v *Conv) {
 					v.Hello(allExts, allExts)
