@@ -149,7 +149,7 @@ func statusName(s uint32) string {
 func headerText(h *Header, role string) string {
 	var b strings.Builder
 	if strings.HasSuffix(role, "trailer") {
-		// A trailer has two members [RPC-22]; the others show only when
+		// A trailer uses two members [RPC-48]; the others show only when
 		// a sender put them there.
 		fmt.Fprintf(&b, "Error=%d(%s) ErrorMessage=%s", h.Error, statusName(h.Error), strconv.Quote(h.ErrorMessage))
 		if h.Endpoint != "" || h.DataType != 0 || h.Accept != 0 {
