@@ -17,11 +17,13 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -103,6 +105,8 @@ func main() {
 	g.messageVectors()
 	g.headerVectors()
 	g.conversations()
+	g.localRemote()
+	g.pcaps()
 	if err := g.write(*out); err != nil {
 		log.Fatal(err)
 	}
@@ -180,8 +184,14 @@ func (g *gen) captures() {
 		g.target("fuzz", "FuzzClient").add("capture-"+name, server, byte(0))
 		g.target("cmd/framedump/internal/dump", "FuzzDecode").add("capture-"+name,
 			append(append([]byte{}, client...), server...), uint16(len(client)))
-		for side, s := range map[string][]byte{"client": client, "server": server} {
-			n := "capture-" + name + "." + side
+		// In a fixed order: a seed found on both sides is named after
+		// the first, and map order would make the names random.
+		for _, side := range []struct {
+			name  string
+			bytes []byte
+		}{{"client", client}, {"server", server}} {
+			s := side.bytes
+			n := "capture-" + name + "." + side.name
 			g.target("fuzz", "FuzzFrameStream").add(n, s)
 			g.target("fuzz", "FuzzMessageStream").add(n, s, messageTypes(s))
 			g.target("fuzz", "FuzzMessageReader").add(n, s, messageTypes(s), []byte{1, 7}, []byte{0, 100}, uint16(frame.HeaderSize))
@@ -295,6 +305,38 @@ func (g *gen) conversations() {
 			}
 			g.target("testvectors/format", "FuzzVectorFile").add(name, oneTest(f, grp, t))
 		}
+	}
+}
+
+// localRemote: FuzzLocalRemote's input is calls of 4 bytes (endpoint,
+// argument low and high, flags); each seed calls one endpoint five ways
+// (plain, long argument, text "fail", over the server's JSON limit,
+// cancelled or with a failing pushed stream), for each of its 11
+// endpoints.
+func (g *gen) localRemote() {
+	for op := byte(0); op < 11; op++ {
+		g.target("fuzz", "FuzzLocalRemote").add(fmt.Sprintf("endpoint-%d", op),
+			[]byte{op, 10, 0, 0, op, 200, 1, 2, op, 5, 0, 3, op, 7, 0, 8, op, 1, 0, 4})
+	}
+}
+
+// pcaps: pcapread's FuzzRead starts from every capture written as pcap and
+// pcapng, made by framedump's own synthesiser (internal to framedump, so
+// run as its command pcapseeds).
+func (g *gen) pcaps() {
+	cmd := exec.Command("go", "run", "./cmd/framedump/internal/pcapsynth/pcapseeds", "-root", g.root)
+	cmd.Stderr = os.Stderr
+	b, err := cmd.Output()
+	must(err)
+	var files map[string][]byte
+	must(json.Unmarshal(b, &files))
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		g.target("cmd/framedump/internal/pcapread", "FuzzRead").add(n, files[n])
 	}
 }
 
