@@ -342,7 +342,13 @@ type closeWriter interface{ CloseWrite() error }
 
 // settleGoroutines waits until no more goroutines run than before: every
 // goroutine of a connection ends with it [RPC-47].
-func settleGoroutines(t *testing.T, before int) {
+//
+// It takes an interface, not *testing.T: the libFuzzer build rewrites
+// the testing package of a target's own file only (fuzz/README.md).
+func settleGoroutines(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}, before int) {
 	t.Helper()
 	deadline := time.Now().Add(rpcDeadline)
 	for runtime.NumGoroutine() > before {
