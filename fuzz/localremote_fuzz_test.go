@@ -50,8 +50,11 @@ func lrServer(tb *testing.F) *rpc.Server {
 	})
 	reg("Stream", func(in *meta, out *io.Reader) error {
 		p := &pattern{n: in.N % 5000, fail: -1}
-		if in.Text == "fail" {
+		switch in.Text {
+		case "fail":
 			p.fail = p.n / 2
+		case "panic":
+			p.fail, p.panics = p.n/2, true
 		}
 		*out = p
 		return nil
@@ -120,7 +123,7 @@ func classify(err error) string {
 		err  error
 	}{{"canceled", context.Canceled}, {"bad-call", rpc.ErrBadCall}, {"unsupported", rpc.ErrUnsupported},
 		{"too-large", rpc.ErrBodyTooLarge}, {"decode", rpc.ErrDecode}, {"stream-failed", rpc.ErrStreamFailed},
-		{"closed", rpc.ErrClosed}, {"protocol", rpc.ErrProtocol}, {"eof", io.EOF}} {
+		{"closed", rpc.ErrClosed}, {"reset", rpc.ErrReset}, {"protocol", rpc.ErrProtocol}, {"eof", io.EOF}} {
 		if errors.Is(err, s.err) {
 			c = append(c, s.name)
 		}
@@ -145,10 +148,16 @@ func (f *failingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// sourcePanics: the call's reply source panics (in Read, after half its
+// bytes).
+func (c lrCall) sourcePanics() bool {
+	return lrEndpoints[int(c.op)%len(lrEndpoints)] == "Stream" && c.flags&4 == 0 && c.flags&3 == 2
+}
+
 // run makes call c on caller and returns what it saw.
 func (c lrCall) run(caller rpc.Caller) lrOutcome {
 	ep := lrEndpoints[int(c.op)%len(lrEndpoints)]
-	text := []string{"", "a", "fail", strings.Repeat("t", lrServerJSON)}[c.flags&3]
+	text := []string{"", "fail", "panic", strings.Repeat("t", lrServerJSON)}[c.flags&3]
 	req := &meta{Text: text, N: c.n}
 	ctx := context.Background()
 	if c.flags&4 != 0 {
@@ -208,6 +217,8 @@ func FuzzLocalRemote(f *testing.F) {
 		f.Add([]byte{byte(op), 10, 0, 0, byte(op), 200, 1, 2, byte(op), 5, 0, 3, byte(op), 7, 0, 8, byte(op), 1, 0, 4})
 	}
 	f.Add([]byte{4, 0, 8, 0, 5, 0x88, 0x13, 2, 9, 0xff, 0x0f, 8, 6, 0, 0, 8, 0, 1, 0, 0})
+	// A reply source that panics, then calls on the next connection.
+	f.Add([]byte{5, 0x88, 0x13, 2, 0, 1, 0, 0, 5, 0, 0, 2, 5, 1, 0, 1})
 	srv := lrServer(f)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		goroutines := runtime.NumGoroutine()
@@ -223,6 +234,30 @@ func FuzzLocalRemote(f *testing.F) {
 		for i, c := range calls {
 			lo := c.run(lc)
 			ro := c.run(rc)
+			if c.sourcePanics() {
+				// [RPC-19] the server resets the connection when a reply
+				// source panics after the reply header went out: the
+				// remote call or its reader fails with the reset, after
+				// the bytes of the frames sent before it. Local has no
+				// connection: its reader gets a ServerError instead,
+				// after every byte the source gave. Neither reader sees
+				// an end, and no panic reaches the caller.
+				remoteReset := strings.Contains(ro.class, "reset") || strings.Contains(ro.bodyEnd, "reset")
+				if lo.err != "" || !remoteReset || !strings.HasPrefix(lo.body, ro.body) ||
+					!strings.HasPrefix(lo.bodyEnd, `status 3 "reading the stream source panicked`) {
+					t.Fatalf("call %d (Stream, n %d) whose source panics:\nlocal  %+v\nremote %+v", i, c.n, lo, ro)
+				}
+				rc.Close()
+				<-served
+				a, b, err = unixpair.New()
+				if err != nil {
+					t.Fatal(err)
+				}
+				served = make(chan error, 1)
+				go func() { served <- srv.Serve(b) }()
+				rc = rpc.NewClient(a, &rpc.ClientOptions{MaxJSON: lrClientJSON, IOTimeout: rpcDeadline})
+				continue
+			}
 			if lo != ro {
 				t.Fatalf("call %d (%s, n %d, flags %#x):\nlocal  %+v\nremote %+v", i, lrEndpoints[int(c.op)%len(lrEndpoints)], c.n, c.flags, lo, ro)
 			}
