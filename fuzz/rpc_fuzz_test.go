@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/framerpc/framerpc/frame"
+	"github.com/framerpc/framerpc/fuzz/internal/rpcseeds"
 	"github.com/framerpc/framerpc/internal/unixpair"
 	"github.com/framerpc/framerpc/rpc"
 )
@@ -377,8 +378,8 @@ func FuzzServer(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s)
 	}
-	for _, s := range hostileSeeds() {
-		f.Add(s)
+	for _, s := range rpcseeds.Hostile() {
+		f.Add(s.In)
 	}
 	srv := newServer(f)
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -467,66 +468,6 @@ func checkStream(t *testing.T, out []byte) {
 	if o.err != nil {
 		t.Fatalf("output is not a valid frame stream: %v", o.err)
 	}
-}
-
-// frames builds a stream: each message of typ split into frames of at
-// most split bytes (empty non-final frames where split is 0, n of them).
-type frames struct{ b bytes.Buffer }
-
-func (fs *frames) frame(t frame.Type, final bool, p []byte) *frames {
-	h := frame.FrameHeader{Type: t, Final: final, Length: uint32(len(p))}
-	fs.b.Write(h.AppendHeader(nil))
-	fs.b.Write(p)
-	return fs
-}
-
-func (fs *frames) message(t frame.Type, body []byte, split int) *frames {
-	for len(body) > split {
-		fs.frame(t, false, body[:split])
-		body = body[split:]
-	}
-	return fs.frame(t, true, body)
-}
-
-func requestHeader(endpoint string, dt, accept int) []byte {
-	b, _ := json.Marshal(struct {
-		Endpoint         string
-		DataType, Accept int
-		Error            int
-		ErrorMessage     string
-	}{endpoint, dt, accept, 0, ""})
-	return append(b, '\n')
-}
-
-// hostileSeeds are the inputs of section 10.1's table, small enough to
-// fuzz from: a JSON body 160 times the limit (within the discard bound), an octets body in a frame
-// larger than the read buffer, ten thousand empty frames, a length of
-// 4294967295.
-func hostileSeeds() [][]byte {
-	var out [][]byte
-	big := bytes.Repeat([]byte{' '}, 160*fuzzMaxJSON)
-	fs := &frames{}
-	fs.message(frame.TypeHeader, requestHeader("Echo", 2, 2), 4096)
-	fs.message(frame.TypeData, big, 40000)
-	fs.message(frame.TypeHeader, requestHeader("Echo", 2, 2), 4096)
-	fs.message(frame.TypeData, []byte(`{"Text":"after"}`), 4096)
-	out = append(out, fs.b.Bytes())
-
-	fs = &frames{}
-	fs.message(frame.TypeHeader, requestHeader("Count", 3, 2), 4096)
-	fs.message(frame.TypeData, bytes.Repeat([]byte{'x'}, 100<<10), 1<<20)
-	out = append(out, fs.b.Bytes())
-
-	fs = &frames{}
-	fs.message(frame.TypeHeader, requestHeader("Echo", 2, 2), 4096)
-	for range 10000 {
-		fs.frame(frame.TypeData, false, nil)
-	}
-	fs.frame(frame.TypeData, true, []byte(`{"N":1}`))
-	out = append(out, fs.b.Bytes())
-
-	out = append(out, []byte{0x01, 0x00, 0xff, 0xff, 0xff, 0xff, '{'})
-	return out
 }
 
 // message is one complete message of a stream, as an independent reading
@@ -753,9 +694,8 @@ func FuzzClient(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s, uint8(1))
 	}
-	ins, opts := clientSeeds()
-	for i := range ins {
-		f.Add(ins[i], opts[i])
+	for _, s := range rpcseeds.Client() {
+		f.Add(s.In, s.Opts)
 	}
 	f.Fuzz(func(t *testing.T, in []byte, opts uint8) {
 		goroutines := runtime.NumGoroutine()
@@ -831,55 +771,4 @@ func FuzzClient(f *testing.F) {
 		peer.Close()
 		settleGoroutines(t, goroutines)
 	})
-}
-
-// replyHeaderBytes is a reply header as a reference server writes it.
-func replyHeaderBytes(dt, status int, exts ...string) []byte {
-	s := fmt.Sprintf(`{"Endpoint":"","DataType":%d,"Accept":0,"Error":%d,"ErrorMessage":""`, dt, status)
-	if exts != nil {
-		b, _ := json.Marshal(exts)
-		s += `,"Extensions":` + string(b)
-	}
-	return []byte(s + "}\n")
-}
-
-// clientSeeds are the server's side of FuzzClient's calls answered in
-// full, with and without the extensions, and cut inside and right after
-// the streamed reply: the second argument is FuzzClient's opts.
-func clientSeeds() (out [][]byte, opts []uint8) {
-	ok := []byte(`{"Error":1,"ErrorMessage":""}` + "\n")
-	stream := bytes.Repeat([]byte("0123456789"), 30)
-	for _, ext := range []bool{true, false} {
-		fs := &frames{}
-		fs.message(frame.TypeHeader, replyHeaderBytes(2, 1), 4096)
-		fs.message(frame.TypeData, []byte(`{"Text":"q","N":0}`+"\n"), 4096)
-		if ext {
-			fs.message(frame.TypeHeader, replyHeaderBytes(1, 1, rpc.ExtTrailer, rpc.ExtMultipart), 4096)
-		}
-		fs.message(frame.TypeHeader, replyHeaderBytes(3, 1), 4096)
-		start := fs.b.Len()
-		fs.message(frame.TypeData, stream, 100)
-		cut := fs.b.Len()
-		if ext {
-			fs.message(frame.TypeTrailer, ok, 4096)
-		}
-		fs.message(frame.TypeHeader, replyHeaderBytes(2, 1), 4096)
-		fs.message(frame.TypeData, []byte(`{"Text":"","N":5}`+"\n"), 4096)
-		if ext {
-			fs.message(frame.TypeHeader, replyHeaderBytes(4, 1), 4096)
-			fs.message(frame.TypeData, []byte(`{"Text":"","N":4}`+"\n"), 4096)
-			fs.message(frame.TypeData, []byte("body"), 4096)
-			fs.message(frame.TypeTrailer, ok, 4096)
-		}
-		fs.message(frame.TypeHeader, replyHeaderBytes(2, 1), 4096)
-		fs.message(frame.TypeData, []byte(`{"Text":"q","N":4}`+"\n"), 4096)
-		o := uint8(0)
-		if !ext {
-			o = 1
-		}
-		b := fs.b.Bytes()
-		out = append(out, b, b[:start+150], b[:cut])
-		opts = append(opts, o, o, o)
-	}
-	return out, opts
 }

@@ -29,6 +29,7 @@ import (
 	"strings"
 
 	"github.com/framerpc/framerpc/frame"
+	"github.com/framerpc/framerpc/fuzz/internal/rpcseeds"
 	"github.com/framerpc/framerpc/internal/wire"
 	"github.com/framerpc/framerpc/testvectors/format"
 )
@@ -106,6 +107,7 @@ func main() {
 	g.headerVectors()
 	g.conversations()
 	g.localRemote()
+	g.rpcSeeds()
 	g.pcaps()
 	if err := g.write(*out); err != nil {
 		log.Fatal(err)
@@ -317,6 +319,17 @@ func (g *gen) localRemote() {
 	for op := byte(0); op < 11; op++ {
 		g.target("fuzz", "FuzzLocalRemote").add(fmt.Sprintf("endpoint-%d", op),
 			[]byte{op, 10, 0, 0, op, 200, 1, 2, op, 5, 0, 3, op, 7, 0, 8, op, 1, 0, 4})
+	}
+}
+
+// rpcSeeds: the hand-made seeds of FuzzServer and FuzzClient (those of
+// at most maxSeed bytes; the targets add the others in code).
+func (g *gen) rpcSeeds() {
+	for _, s := range rpcseeds.Hostile() {
+		g.target("fuzz", "FuzzServer").add(s.Name, s.In)
+	}
+	for _, s := range rpcseeds.Client() {
+		g.target("fuzz", "FuzzClient").add(s.Name, s.In, s.Opts)
 	}
 }
 
