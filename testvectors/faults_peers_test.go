@@ -560,8 +560,9 @@ func (panicCodec) Unmarshal(data []byte, v any) error {
 func TestFaultsPanics(t *testing.T) {
 	// [RPC-19] [RPC-41]: user code that panics at each point rpc runs it
 	// (enumerated from rpc/: dispatch.go's decode, handler and encode
-	// steps and the server's codec; body.go's sendOctets reading and
-	// closing a reply or pushed stream source; the client's codec and its
+	// steps, the server's codec and the Close of a source a failed handler
+	// set; body.go's sendOctets reading and closing a reply or pushed
+	// stream source; the client's codec and its
 	// request and reply types' JSON methods) never takes the process down.
 	// The call fails with the status or error the spec gives that point
 	// (ServerError where the server decides it before its reply goes out),
@@ -589,6 +590,12 @@ func TestFaultsPanics(t *testing.T) {
 	reg("ClosePanic", func(in *fixture.Count, out *io.Reader) error {
 		*out = &panicSource{n: int(in.N), inClose: true}
 		return nil
+	})
+	reg("FailClosePanic", func(in *fixture.Count, out *io.Reader) error {
+		// The handler set a source and failed: the server closes the
+		// source it will not send.
+		*out = &panicSource{inClose: true}
+		return errors.New("refused after setting a source")
 	})
 	serverError := func(err error) error {
 		var re *rpc.Error
@@ -638,6 +645,16 @@ func TestFaultsPanics(t *testing.T) {
 		{"server: reply source Read, first byte", func(c *rpc.Client) error { return readStream(c, "SourcePanic", 0) }, failed, false},
 		{"server: reply source Read, mid-stream", func(c *rpc.Client) error { return readStream(c, "SourcePanic", 5000) }, failed, false},
 		{"server: reply source Close", func(c *rpc.Client) error { return readStream(c, "ClosePanic", 100) }, failed, false},
+		{"server: Close of a reply source the handler's error leaves unsent", func(c *rpc.Client) error {
+			var rc io.ReadCloser
+			return c.Call(context.Background(), "FailClosePanic", fixture.Count{N: 1}, &rc)
+		}, func(err error) error {
+			var re *rpc.Error
+			if !errors.As(err, &re) || re.Status != rpc.StatusError {
+				return fmt.Errorf("got %v, want the handler's Error reply", err)
+			}
+			return nil
+		}, true},
 		{"client: request MarshalJSON", func(c *rpc.Client) error {
 			return c.Call(context.Background(), "Echo", panicOnEncode{Text: "panic"}, new(fixture.Text))
 		}, failed, true},
