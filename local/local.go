@@ -21,7 +21,9 @@
 // Remaining differences from a remote call, by nature of having no
 // connection: a streamed reply does not hold up other calls until it is
 // read, and closing it early closes its source but breaks nothing, so later
-// calls still work; the handler's context is the caller's; there is no
+// calls still work; a reply source that panics, which resets a
+// connection, fails the reader with a ServerError (*rpc.Error) after the
+// bytes it gave, later calls unaffected; the handler's context is the caller's; there is no
 // idle or I/O timeout and no hello exchange.
 //
 // # Direct mode

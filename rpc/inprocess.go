@@ -111,7 +111,7 @@ func (c *inprocClient) reply(a *callArgs, res *result, srcErr error) error {
 	if res.body == nil {
 		return withOutcome(srcErr, result)
 	}
-	body := &inprocStream{r: res.body}
+	body := &inprocStream{r: &guardedSource{r: res.body}, src: res.body}
 	if result != nil || srcErr != nil {
 		io.Copy(io.Discard, body)
 		body.Close()
@@ -172,9 +172,12 @@ func (s *pushSource) Read(p []byte) (int, error) {
 
 // inprocStream is a streamed reply handed to the caller without copying;
 // the handler's source is closed at its end or on Close, as the server
-// closes it after sending.
+// closes it after sending. The source is the server's user code, read on
+// the caller's goroutine: its panics become a ServerError from Read
+// [RPC-19], as a handler's panic does, never a panic in the caller.
 type inprocStream struct {
-	r      io.Reader
+	r      *guardedSource
+	src    io.Reader // the handler's source, closed at the end
 	end    error
 	closed bool
 }
@@ -186,6 +189,9 @@ func (s *inprocStream) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	if err != nil {
 		s.end = streamStatus(err)
+		if s.r.panicked != nil {
+			s.end = &Error{Status: StatusServerError, Message: clampMessage(s.r.panicked.Error())}
+		}
 		s.Close()
 		if n > 0 {
 			return n, nil
@@ -198,7 +204,7 @@ func (s *inprocStream) Read(p []byte) (int, error) {
 func (s *inprocStream) Close() error {
 	if !s.closed {
 		s.closed = true
-		closeSource(s.r)
+		closeSource(s.src)
 	}
 	if s.end == nil {
 		s.end = fmt.Errorf("local: stream closed: %w", ErrClosed)

@@ -17,16 +17,19 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/framerpc/framerpc/frame"
+	"github.com/framerpc/framerpc/fuzz/internal/rpcseeds"
 	"github.com/framerpc/framerpc/internal/wire"
 	"github.com/framerpc/framerpc/testvectors/format"
 )
@@ -103,6 +106,9 @@ func main() {
 	g.messageVectors()
 	g.headerVectors()
 	g.conversations()
+	g.localRemote()
+	g.rpcSeeds()
+	g.pcaps()
 	if err := g.write(*out); err != nil {
 		log.Fatal(err)
 	}
@@ -301,6 +307,49 @@ func (g *gen) conversations() {
 			}
 			g.target("testvectors/format", "FuzzVectorFile").add(name, oneTest(f, grp, t))
 		}
+	}
+}
+
+// localRemote: FuzzLocalRemote's input is calls of 4 bytes (endpoint,
+// argument low and high, flags); each seed calls one endpoint five ways
+// (plain, long argument, text "fail", over the server's JSON limit,
+// cancelled or with a failing pushed stream), for each of its 11
+// endpoints.
+func (g *gen) localRemote() {
+	for op := byte(0); op < 11; op++ {
+		g.target("fuzz", "FuzzLocalRemote").add(fmt.Sprintf("endpoint-%d", op),
+			[]byte{op, 10, 0, 0, op, 200, 1, 2, op, 5, 0, 3, op, 7, 0, 8, op, 1, 0, 4})
+	}
+}
+
+// rpcSeeds: the hand-made seeds of FuzzServer and FuzzClient (those of
+// at most maxSeed bytes; the targets add the others in code).
+func (g *gen) rpcSeeds() {
+	for _, s := range rpcseeds.Hostile() {
+		g.target("fuzz", "FuzzServer").add(s.Name, s.In)
+	}
+	for _, s := range rpcseeds.Client() {
+		g.target("fuzz", "FuzzClient").add(s.Name, s.In, s.Opts)
+	}
+}
+
+// pcaps: pcapread's FuzzRead starts from every capture written as pcap and
+// pcapng, made by framedump's own synthesiser (internal to framedump, so
+// run as its command pcapseeds).
+func (g *gen) pcaps() {
+	cmd := exec.Command("go", "run", "./cmd/framedump/internal/pcapsynth/pcapseeds", "-root", g.root)
+	cmd.Stderr = os.Stderr
+	b, err := cmd.Output()
+	must(err)
+	var files map[string][]byte
+	must(json.Unmarshal(b, &files))
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		g.target("cmd/framedump/internal/pcapread", "FuzzRead").add(n, files[n])
 	}
 }
 
