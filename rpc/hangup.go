@@ -15,7 +15,8 @@ import (
 // reader first, so the stream is never disturbed.
 //
 // Read is called by the connection's owner only (the server's connection
-// goroutine, the client's turn holder), and so are the other methods;
+// goroutine, the client's turn holder, or the client's idle timer while
+// nobody holds the turn: idle.go), and so are the other methods;
 // watch starts the one background read, which Read waits for before
 // reading on. The background reads run on one goroutine kept for the
 // connection's life, so that watching costs no allocation per exchange;
@@ -59,8 +60,10 @@ func (w *hangupReader) wait() {
 func (w *hangupReader) pending() bool { return w.reading }
 
 // returnsSoon waits at most d for the background read to return, and
-// reports whether bytes or an error are there to be read.
+// reports whether bytes or an error are there to be read. With no read
+// pending it starts one: what the peer sent may be waiting unread.
 func (w *hangupReader) returnsSoon(d time.Duration) bool {
+	w.watch(func() {})
 	if w.reading {
 		t := time.NewTimer(d)
 		defer t.Stop()
