@@ -147,7 +147,9 @@ var errEarlyReply = errors.New("the server replied before the end of the request
 // server's reply arrives: with the trailer extension the body then ends
 // with a failure Trailer and the connection stays usable, without it the
 // client resets the connection [RPC-43]. Either way the caller gets the
-// server's answer, not a broken pipe.
+// server's answer, not a broken pipe. It is no io.Closer, so sendOctets
+// leaves the caller's source open, as Push documents: the source is the
+// caller's, as a reply source is the server's.
 type earlyStop struct {
 	r   io.Reader
 	hup *hangupReader
@@ -159,9 +161,6 @@ func (e *earlyStop) Read(p []byte) (int, error) {
 	}
 	return e.r.Read(p)
 }
-
-// Close closes the source as sendOctets closes every source.
-func (e *earlyStop) Close() error { return closeSource(e.r) }
 
 // isEndOfBody: the error a stream body ends with when the connection is
 // still in sync.
