@@ -1,7 +1,9 @@
 package rpc
 
 import (
+	"errors"
 	"io"
+	"syscall"
 	"time"
 )
 
@@ -131,4 +133,24 @@ func (w *hangupReader) stop() {
 	if w.start != nil {
 		close(w.start)
 	}
+}
+
+// errNotQuiet: a background read is pending or left bytes, so the
+// transport's next byte is not the stream's next one.
+var errNotQuiet = errors.New("rpc: a background read holds the transport")
+
+// SyscallConn gives the frame reader the transport's descriptor, so that
+// a stream body copied into a pipe or a file moves by splice(2), while no
+// background read is pending or left anything to read; otherwise, or on a
+// transport without a descriptor, it fails and the frame reader reads in
+// user space.
+func (w *hangupReader) SyscallConn() (syscall.RawConn, error) {
+	if w.reading || w.r < w.w || w.err != nil {
+		return nil, errNotQuiet
+	}
+	sc, ok := w.src.(syscall.Conn)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return sc.SyscallConn()
 }

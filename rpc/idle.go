@@ -2,8 +2,10 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"syscall"
 	"time"
 
 	"github.com/framerpc/framerpc/frame"
@@ -144,6 +146,17 @@ type countingWriter struct {
 	dst io.Writer
 	n   int64
 	on  bool
+}
+
+// SyscallConn lets the frame writer splice a stream body to the
+// transport. Spliced bytes are not counted: each frame's header is written
+// and counted before its payload, which is all that ErrNotSent needs.
+func (w *countingWriter) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := w.dst.(syscall.Conn)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return sc.SyscallConn()
 }
 
 func (w *countingWriter) Write(p []byte) (int, error) {
