@@ -64,6 +64,10 @@ type Client struct {
 	ext              extensions
 	hbuf, jbuf, ebuf []byte
 	rh               header
+	// qbuf is the encoding of qhdr, the last request header without a
+	// Timeout (nil before the first).
+	qbuf []byte
+	qhdr header
 }
 
 // turnHolder is the call that holds the turn and since when.
@@ -415,8 +419,21 @@ func (c *Client) send(ctx context.Context, a *callArgs) (srcErr, err error) {
 	if d, ok := ctx.Deadline(); ok && c.ext.deadline {
 		h.Timeout, h.HasTimeout = timeoutMillis(time.Until(d)), true
 	}
-	c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
-	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
+	// A request header without a Timeout is the same bytes for the same
+	// endpoint and body kinds: calls in a row encode it once.
+	var qb []byte
+	switch {
+	case h.HasTimeout:
+		c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
+		qb = c.hbuf
+	default:
+		if c.qbuf == nil || h.Endpoint != c.qhdr.Endpoint || h.DataType != c.qhdr.DataType || h.Accept != c.qhdr.Accept {
+			c.qbuf = wire.AppendHeader(c.qbuf[:0], &h)
+			c.qhdr = h
+		}
+		qb = c.qbuf
+	}
+	if err := c.w.WriteMessage(frame.TypeHeader, qb); err != nil {
 		return nil, fmt.Errorf("rpc: writing the request header: %w", err)
 	}
 	if a.dt.HasJSON() {

@@ -346,11 +346,26 @@ func (c *serverConn) replyFirst(res *result, consume func() error) error {
 	return nil
 }
 
+// okReplies are the headers of OK replies by DataType, the same bytes
+// every time: encoded once.
+var okReplies = func() (hs [dataMultipart + 1][]byte) {
+	for dt := range hs {
+		hs[dt] = wire.AppendHeader(nil, &header{DataType: dataType(dt), Error: wire.StatusOK})
+	}
+	return hs
+}()
+
 // reply sends a reply header and, for OK, its body [RPC-17].
 func (c *serverConn) reply(res *result) error {
-	h := header{DataType: res.dt, Error: wire.Status(res.status), ErrorMessage: clampMessage(res.message)}
-	c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
-	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
+	var hb []byte
+	if res.status == StatusOK && res.message == "" && int(res.dt) < len(okReplies) {
+		hb = okReplies[res.dt]
+	} else {
+		h := header{DataType: res.dt, Error: wire.Status(res.status), ErrorMessage: clampMessage(res.message)}
+		c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
+		hb = c.hbuf
+	}
+	if err := c.w.WriteMessage(frame.TypeHeader, hb); err != nil {
 		closeSource(res.body)
 		return fmt.Errorf("rpc: writing a reply header: %w", err)
 	}
