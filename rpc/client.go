@@ -25,9 +25,10 @@ const abortWriteTimeout = time.Second
 // end or closed.
 //
 // While no call is in progress the client keeps a read pending on the
-// connection, from idleWatchDelay after the last call ended, so that it
-// learns at once when the server closes an idle connection [RPC-37],
-// [RPC-42]: Done is then closed and Err says why.
+// connection, from a millisecond after the last call ended (calls made in
+// a row read their replies themselves, which is faster), so that it learns
+// at once when the server closes an idle connection [RPC-37], [RPC-42]:
+// Done is then closed and Err says why.
 type Client struct {
 	rwc     io.ReadWriteCloser
 	nc      net.Conn
