@@ -425,6 +425,20 @@ func BenchmarkServerCPU(b *testing.B) {
 	s.Serve(&fakeConn{r: bytes.NewReader(in)})
 }
 
+// BenchmarkServerCPUCtx is BenchmarkServerCPU with a handler that takes a
+// context, which the server cancels if the client goes away while the
+// handler runs.
+func BenchmarkServerCPUCtx(b *testing.B) {
+	s := NewServer(nil)
+	s.RegisterEndpoint("Ping", func(ctx context.Context, in *Small, out *Small) error { *out = *in; return nil })
+	js, _ := json.Marshal(&small)
+	one := cat(hdr(reqHeader("Ping", 2, 2)), data(string(js)+"\n"))
+	in := bytes.Repeat(one, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	s.Serve(&fakeConn{r: bytes.NewReader(in)})
+}
+
 func BenchmarkClientCPU(b *testing.B) {
 	js, _ := json.Marshal(&small)
 	one := cat(hdr(repHeader(2, 1, "")), data(string(js)+"\n"))
