@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync/atomic"
 	"syscall"
 	"unsafe"
+
+	"github.com/framerpc/framerpc/internal/splicecount"
 )
 
 // Payloads by splice(2). A stream body whose source is a pipe or a file
@@ -52,8 +53,9 @@ var pipeSizes = []int{MaxPayload, 1 << 20}
 const maxPipes = 64
 
 // spliced counts the payload bytes moved to a destination by splice, for
-// tests to tell the kernel path from the fallback.
-var spliced atomic.Int64
+// tests (of this package and the ones above) to tell the kernel path from
+// the fallback.
+var spliced = &splicecount.Moved
 
 // kpipe is one staging pipe.
 type kpipe struct {
@@ -290,13 +292,21 @@ func rawConn(v any) (syscall.RawConn, bool) {
 // after it. Bytes it took from src and could not send that way are in the
 // user-space stage when it returns, as if read there; the status says
 // whether the body ended and whether the next frame may splice again.
+//
+// An *io.LimitedReader of an *os.File (io.LimitReader) splices too, as
+// net.TCPConn.ReadFrom does it: whole frames while N allows, the rest in
+// user space through the LimitedReader.
 func (m *MessageWriter) spliceFrom(src io.Reader) (total int64, st spliceStatus, err error) {
+	lr, _ := src.(*io.LimitedReader)
+	if lr != nil {
+		src = lr.R
+	}
 	f, ok := src.(*os.File)
 	if !ok || m.limit >= 0 {
 		return 0, spliceNever, nil
 	}
 	w := m.w
-	dst, ok := rawConn(w.dst)
+	dst, ok := w.transport()
 	if !ok {
 		return 0, spliceNever, nil
 	}
@@ -312,9 +322,16 @@ func (m *MessageWriter) spliceFrom(src io.Reader) (total int64, st spliceStatus,
 	}
 	k := w.kst
 	for {
+		if lr != nil && lr.N < MaxPayload {
+			// Less than a frame left to take: user space reads it.
+			return total, spliceNever, nil
+		}
 		res, serr := k.fill(srcRC, MaxPayload, false)
 		total += int64(k.n)
 		m.total += int64(k.n)
+		if lr != nil {
+			lr.N -= int64(k.n)
+		}
 		if res != fillDone {
 			// What the pipes hold joins the user-space stage; Close or
 			// the user-space path sends it.
@@ -342,6 +359,11 @@ func (m *MessageWriter) spliceFrom(src io.Reader) (total int64, st spliceStatus,
 		if err := w.write(w.hdr[:]); err != nil {
 			return total, spliceEnded, m.fail(err)
 		}
+		// What a buffered Writer gathered, this header included, goes
+		// out before the payload does.
+		if err := w.Flush(); err != nil {
+			return total, spliceEnded, m.fail(err)
+		}
 		_, unsupported, derr := k.drainTo(dst)
 		if unsupported {
 			// The transport refuses splice: this payload, and the rest
@@ -361,6 +383,16 @@ func (m *MessageWriter) spliceFrom(src io.Reader) (total int64, st spliceStatus,
 			return total, spliceEnded, m.fail(w.err)
 		}
 	}
+}
+
+// transport is the raw descriptor of the Writer's transport, under the
+// buffer of a Writer from NewBufferedWriter.
+func (w *Writer) transport() (syscall.RawConn, bool) {
+	dst := w.dst
+	if g, ok := dst.(*gatherWriter); ok {
+		dst = g.dst
+	}
+	return rawConn(dst)
 }
 
 // closeKStage releases the Writer's pipes.

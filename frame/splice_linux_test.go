@@ -352,3 +352,59 @@ func TestSpliceSendFromRegularFile(t *testing.T) {
 		}
 	}
 }
+
+// Through a buffered Writer, with a message gathered but not yet flushed,
+// and from an io.LimitReader of a pipe: the header and what was gathered
+// leave before the spliced payload, the limit is kept, and the bytes are
+// the user-space writer's.
+func TestSpliceSendBufferedLimited(t *testing.T) {
+	for _, tr := range socketTransports {
+		body := pattern(3*MaxPayload+7, 9)
+		limit := int64(2*MaxPayload + 3)
+		var want bytes.Buffer
+		uw := NewWriter(&want)
+		if err := uw.WriteMessage(TypeHeader, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+		if err := uw.WriteMessage(TypeData, body[:limit]); err != nil {
+			t.Fatal(err)
+		}
+		a, b, err := tr.Pair()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			all, _ := io.ReadAll(b)
+			got <- all
+		}()
+		w := NewBufferedWriter(a, 16<<10)
+		if err := w.WriteMessage(TypeHeader, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+		m, err := w.NewMessage(TypeData)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := spliced.Load()
+		n, err := m.ReadFrom(io.LimitReader(pipeSource(t, body, 1<<20), limit))
+		if err != nil || n != limit {
+			t.Fatalf("%s: ReadFrom %d, %v", tr.Name, n, err)
+		}
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		a.Close()
+		wire := <-got
+		b.Close()
+		if !bytes.Equal(wire, want.Bytes()) {
+			t.Fatalf("%s: wire differs from the user-space writer's at byte %d", tr.Name, firstDiff(wire, want.Bytes()))
+		}
+		if moved := spliced.Load() - before; moved != 2*MaxPayload {
+			t.Fatalf("%s: %d bytes spliced, want %d", tr.Name, moved, 2*MaxPayload)
+		}
+	}
+}

@@ -13,6 +13,19 @@ const vectorThreshold = 32 << 10
 // minStage is the first staging buffer a streaming message gets.
 const minStage = 4 << 10
 
+// Full-frame stages. A message larger than maxKeptStage is staged in a
+// buffer of a whole frame (4 MiB), which the Writer takes for the message
+// and gives back at its end, to a small free list shared by all Writers:
+// an idle connection keeps only its small stage, and a stream after the
+// first allocates nothing in steady state (a sync.Pool would be emptied
+// by every garbage collection). As frame.Reader's streaming buffers
+// (reader.go).
+const maxKeptStage = HeaderSize + 64<<10
+
+// bigStageFree holds full-frame stages not in use; past its capacity, a
+// returned one is left to the garbage collector.
+var bigStageFree = make(chan []byte, 4)
+
 // Writer encodes frames and messages onto a byte stream. A small frame goes
 // out in one Write call on the transport; a large one as a vectored write
 // of its header and payload, which is one writev on a net.Conn and two
@@ -22,8 +35,12 @@ const minStage = 4 << 10
 type Writer struct {
 	dst io.Writer
 	// stage holds a frame header followed by staged payload; it grows to
-	// what is sent, never beyond HeaderSize+MaxPayload, and is reused.
+	// what is sent, never beyond HeaderSize+MaxPayload, and is reused up
+	// to maxKeptStage. small is the Writer's own stage while stage is a
+	// full-frame one from bigStageFree.
 	stage []byte
+	small []byte
+	big   bool
 	hdr   [HeaderSize]byte
 	vec   vectored
 	err   error
@@ -99,10 +116,41 @@ func (w *Writer) grow(n int) {
 		// The header starts the allocation, which the kernel then
 		// copies from its page-aligned start: aligning the payload
 		// instead cost 10% more CPU on a socketpair (BENCHMARKS.md).
-		stage := make([]byte, size)
+		var stage []byte
+		switch {
+		case size <= maxKeptStage:
+			stage = make([]byte, size)
+		default:
+			select {
+			case stage = <-bigStageFree:
+			default:
+				stage = make([]byte, HeaderSize+MaxPayload)
+			}
+			if !w.big {
+				w.small, w.big = w.stage, true
+			}
+		}
 		copy(stage, w.stage)
 		w.stage = stage
 	}
+}
+
+// putStage gives a full-frame stage back to the free list.
+func (w *Writer) putStage() {
+	select {
+	case bigStageFree <- w.stage:
+	default:
+	}
+}
+
+// releaseStage ends the use of a full-frame stage, at the end of a
+// message: its bytes have all been written.
+func (w *Writer) releaseStage() {
+	if !w.big {
+		return
+	}
+	w.putStage()
+	w.stage, w.small, w.big = w.small, nil, false
 }
 
 // WriteRST writes the reset frame ff 01 00 00 00 00 [FRAME-7]. The Writer
@@ -112,6 +160,7 @@ func (w *Writer) WriteRST() error {
 		return w.err
 	}
 	w.msg.open = false
+	w.releaseStage()
 	err := w.write(canonicalRST.AppendHeader(w.hdr[:0]))
 	if err == nil {
 		w.err = ErrWriterClosed
@@ -182,10 +231,12 @@ func (m *MessageWriter) check(n int) error {
 	return nil
 }
 
-// abandon drops a message whose frames have not left yet.
+// abandon ends the message, after its frames left or dropping those
+// that have not.
 func (m *MessageWriter) abandon() {
 	m.open = false
 	m.w.msg.open = false
+	m.w.releaseStage()
 }
 
 // Write implements io.Writer.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -269,6 +270,137 @@ func benchOctets(b *testing.B, t benchnet.Transport) {
 	b.ReportMetric(float64(connHeap)/(1<<10), "conn-heap-KiB")
 }
 
+// hidden hides an *os.File from the splice paths: the user-space path.
+type hidden struct{ f *os.File }
+
+func (h hidden) Read(p []byte) (int, error)  { return h.f.Read(p) }
+func (h hidden) Write(p []byte) (int, error) { return h.f.Write(p) }
+func (h hidden) Close() error                { return h.f.Close() }
+
+// BenchmarkSplice moves 1 GiB per variant and round from a producer's
+// pipe, as an octets reply, into a consumer's pipe, on the socketpair and
+// over TCP: through user space at both ends ("user"), by splice(2) on the
+// sending side, on the receiving side, and on both, interleaved round by
+// round. "x-user" is a variant's throughput over the user-space path's,
+// paired per round. (Without splice, as off Linux, all four are the same
+// path.)
+//
+//	go test -run '^$' -bench Splice -benchtime 7x ./rpc/
+func BenchmarkSplice(b *testing.B) {
+	for _, t := range benchnet.Transports[:2] {
+		b.Run(t.Name, func(b *testing.B) { benchSplice(b, t) })
+	}
+}
+
+func benchSplice(b *testing.B, t benchnet.Transport) {
+	chunk := make([]byte, 1<<20)
+	s := NewServer(nil)
+	if err := s.RegisterEndpoint("Pipe", func(in *Small, out *io.Reader) error {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		go func() {
+			defer pw.Close()
+			for left := int64(in.TXG); left > 0; {
+				k := min(left, int64(len(chunk)))
+				if _, err := pw.Write(chunk[:k]); err != nil {
+					return
+				}
+				left -= k
+			}
+		}()
+		*out = pr
+		if in.Name == "user" {
+			*out = hidden{pr}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	a, c, err := t.Pair()
+	if err != nil {
+		b.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(c) }()
+	cli := NewClient(a, nil)
+	defer func() {
+		cli.Close()
+		<-served
+	}()
+	consumed := make([]byte, 1<<20)
+	run := func(n int64, kernelSend, kernelRecv bool) (time.Duration, error) {
+		dstR, dstW, err := os.Pipe()
+		if err != nil {
+			return 0, err
+		}
+		defer dstR.Close()
+		start := time.Now()
+		consumer := make(chan int64, 1)
+		go func() {
+			var got int64
+			for {
+				k, err := dstR.Read(consumed)
+				got += int64(k)
+				if err != nil {
+					break
+				}
+			}
+			consumer <- got
+		}()
+		req := Small{TXG: uint64(n), Name: "user"}
+		if kernelSend {
+			req.Name = "file"
+		}
+		var body io.Reader
+		err = cli.Call(context.Background(), "Pipe", &req, &body)
+		if err == nil {
+			var dst io.Writer = hidden{dstW}
+			if kernelRecv {
+				dst = dstW
+			}
+			_, err = io.Copy(dst, body)
+		}
+		dstW.Close()
+		got := <-consumer
+		if err != nil {
+			return 0, err
+		}
+		if got != n {
+			return 0, fmt.Errorf("consumer got %d of %d bytes", got, n)
+		}
+		return time.Since(start), nil
+	}
+	variant := func(name string, ks, kr bool) benchnet.Variant {
+		return benchnet.Variant{Name: name, Run: func() (time.Duration, error) { return run(streamSize, ks, kr) }}
+	}
+	vs := []benchnet.Variant{
+		variant("user", false, false),
+		variant("send", true, false),
+		variant("recv", false, true),
+		variant("both", true, true),
+	}
+	if _, err := run(3*frame.MaxPayload, true, true); err != nil {
+		b.Fatal(err)
+	}
+	var smp benchnet.Samples
+	round := 0
+	for b.Loop() {
+		if err := smp.Round(round, vs); err != nil {
+			b.Fatal(err)
+		}
+		round++
+	}
+	for _, name := range smp.Names() {
+		b.ReportMetric(smp.MBps(name, streamSize), name+"-MB/s")
+		b.ReportMetric(float64(smp.CPU.Median(name).Milliseconds()), name+"-cpu-ms")
+	}
+	for _, name := range []string{"send", "recv", "both"} {
+		b.ReportMetric(smp.Ratio(name, "user"), name+"-x-user")
+	}
+}
+
 // fakeConn replays a recorded stream and swallows what is written: the
 // CPU cost of one side of a call, without the transport or the peer.
 type fakeConn struct {
@@ -285,6 +417,20 @@ func (f *fakeConn) Close() error                { return nil }
 func BenchmarkServerCPU(b *testing.B) {
 	s := NewServer(nil)
 	s.RegisterEndpoint("Ping", func(in *Small, out *Small) error { *out = *in; return nil })
+	js, _ := json.Marshal(&small)
+	one := cat(hdr(reqHeader("Ping", 2, 2)), data(string(js)+"\n"))
+	in := bytes.Repeat(one, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	s.Serve(&fakeConn{r: bytes.NewReader(in)})
+}
+
+// BenchmarkServerCPUCtx is BenchmarkServerCPU with a handler that takes a
+// context, which the server cancels if the client goes away while the
+// handler runs.
+func BenchmarkServerCPUCtx(b *testing.B) {
+	s := NewServer(nil)
+	s.RegisterEndpoint("Ping", func(ctx context.Context, in *Small, out *Small) error { *out = *in; return nil })
 	js, _ := json.Marshal(&small)
 	one := cat(hdr(reqHeader("Ping", 2, 2)), data(string(js)+"\n"))
 	in := bytes.Repeat(one, b.N)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync"
 
@@ -79,7 +80,7 @@ func sendOctets(w *frame.Writer, src io.Reader, trailer bool, scratch *[]byte) (
 	if err != nil {
 		return nil, fmt.Errorf("rpc: writing a stream body: %w", err)
 	}
-	_, srcErr = mw.ReadFrom(g)
+	srcErr = copySource(mw, src, g)
 	if w.Err() != nil {
 		return srcErr, fmt.Errorf("rpc: writing a stream body: %w", w.Err())
 	}
@@ -107,6 +108,32 @@ func sendOctets(w *frame.Writer, src io.Reader, trailer bool, scratch *[]byte) (
 		return srcErr, fmt.Errorf("rpc: writing a trailer: %w", err)
 	}
 	return srcErr, nil
+}
+
+// copySource copies src into mw. A source that is a file (an *os.File, a
+// pipe from zfs send for one, or an io.LimitReader of one) goes to the
+// frame writer as it is, so that it can splice it to the transport; it
+// cannot panic and needs no guard. Any other source is read through g.
+func copySource(mw *frame.MessageWriter, src io.Reader, g *guardedSource) error {
+	if e, ok := src.(*earlyStop); ok {
+		if f, ok := e.r.(*os.File); ok {
+			return e.copyFile(mw, f)
+		}
+	} else if isFile(src) {
+		_, err := mw.ReadFrom(src)
+		return err
+	}
+	_, err := mw.ReadFrom(g)
+	return err
+}
+
+// isFile: src is an *os.File or an io.LimitReader of one.
+func isFile(src io.Reader) bool {
+	if lr, ok := src.(*io.LimitedReader); ok {
+		src = lr.R
+	}
+	_, ok := src.(*os.File)
+	return ok
 }
 
 // readTrailer finishes an octets body whose Data message has ended: with
@@ -147,7 +174,9 @@ var errEarlyReply = errors.New("the server replied before the end of the request
 // server's reply arrives: with the trailer extension the body then ends
 // with a failure Trailer and the connection stays usable, without it the
 // client resets the connection [RPC-43]. Either way the caller gets the
-// server's answer, not a broken pipe.
+// server's answer, not a broken pipe. It is no io.Closer, so sendOctets
+// leaves the caller's source open, as Push documents: the source is the
+// caller's, as a reply source is the server's.
 type earlyStop struct {
 	r   io.Reader
 	hup *hangupReader
@@ -160,8 +189,24 @@ func (e *earlyStop) Read(p []byte) (int, error) {
 	return e.r.Read(p)
 }
 
-// Close closes the source as sendOctets closes every source.
-func (e *earlyStop) Close() error { return closeSource(e.r) }
+// earlyStopChunk is how much of a file goes out between two looks for an
+// early reply: whole frames, each of which the frame writer can splice.
+const earlyStopChunk = 4 * frame.MaxPayload
+
+// copyFile is Read's early stop for a file source, chunk by chunk, so
+// that the frame writer sees the file itself and splices it.
+func (e *earlyStop) copyFile(mw *frame.MessageWriter, f *os.File) error {
+	for {
+		if e.hup.arrived() {
+			return errEarlyReply
+		}
+		lr := io.LimitedReader{R: f, N: earlyStopChunk}
+		if _, err := mw.ReadFrom(&lr); err != nil || lr.N > 0 {
+			// An error, or the end of the file.
+			return err
+		}
+	}
+}
 
 // isEndOfBody: the error a stream body ends with when the connection is
 // still in sync.

@@ -25,8 +25,10 @@ const abortWriteTimeout = time.Second
 // end or closed.
 //
 // While no call is in progress the client keeps a read pending on the
-// connection, so that it learns at once when the server closes an idle
-// connection [RPC-37], [RPC-42]: Done is then closed and Err says why.
+// connection, from a millisecond after the last call ended (calls made in
+// a row read their replies themselves, which is faster), so that it learns
+// at once when the server closes an idle connection [RPC-37], [RPC-42]:
+// Done is then closed and Err says why.
 type Client struct {
 	rwc     io.ReadWriteCloser
 	nc      net.Conn
@@ -44,8 +46,12 @@ type Client struct {
 	// holder is guarded by holderMu (a value, not a pointer: no
 	// allocation per call); holder.endpoint is "" while no call holds
 	// the turn.
-	holderMu  sync.Mutex
-	holder    turnHolder
+	holderMu sync.Mutex
+	holder   turnHolder
+	// idle, also guarded by holderMu, is set while nobody holds the
+	// turn: idleTimer may then start the idle read (idle.go).
+	idle      bool
+	idleTimer *time.Timer
 	onIdleEnd func() // c.idleEnded, made once
 	// sending is held while a request is being written: an interrupt
 	// that cannot take it knows the writer may be inside a frame.
@@ -59,6 +65,10 @@ type Client struct {
 	ext              extensions
 	hbuf, jbuf, ebuf []byte
 	rh               header
+	// qbuf is the encoding of qhdr, the last request header without a
+	// Timeout (nil before the first).
+	qbuf []byte
+	qhdr header
 }
 
 // turnHolder is the call that holds the turn and since when.
@@ -94,6 +104,9 @@ func NewClient(conn io.ReadWriteCloser, opts *ClientOptions) *Client {
 	c.sent = &countingWriter{dst: rw}
 	c.r = frame.NewReader(c.hup)
 	c.w = frame.NewBufferedWriter(c.sent, writeBufferSize)
+	c.idleTimer = time.AfterFunc(time.Hour, c.idleTick)
+	c.idleTimer.Stop()
+	c.idle = true
 	c.watchIdle()
 	return c
 }
@@ -139,8 +152,10 @@ func (c *Client) Close() error {
 	default:
 	}
 	close(c.closing)
+	c.idleTimer.Stop()
 	select {
 	case c.turn <- struct{}{}:
+		c.setIdle(false)
 		if c.Err() == nil {
 			c.hangUp(nil)
 		}
@@ -264,7 +279,7 @@ func (c *Client) Call(ctx context.Context, endpoint string, in, out any) error {
 	case <-c.dead:
 		return c.Err()
 	}
-	c.setHolder(turnHolder{endpoint: endpoint, since: time.Now()})
+	c.setHolder(turnHolder{endpoint: endpoint, since: time.Now()}, false)
 	keep, err := c.call(ctx, &a)
 	if !keep {
 		c.release()
@@ -290,17 +305,30 @@ func timeoutMillis(d time.Duration) uint32 {
 	return uint32(min(max(ms, 0), math.MaxUint32))
 }
 
-func (c *Client) setHolder(h turnHolder) {
+// setHolder records who holds the turn, and whether the client is idle
+// once it is given back.
+func (c *Client) setHolder(h turnHolder, idle bool) {
 	c.holderMu.Lock()
 	c.holder = h
+	c.idle = idle
+	c.holderMu.Unlock()
+}
+
+// setIdle is setHolder for the holders that are not calls (Close, the
+// idle read's callback): they take the turn from an idle client and,
+// unless it is unusable, give it back idle.
+func (c *Client) setIdle(idle bool) {
+	c.holderMu.Lock()
+	c.idle = idle
 	c.holderMu.Unlock()
 }
 
 // release gives the turn back at a message boundary: the client is idle.
 func (c *Client) release() {
-	c.setHolder(turnHolder{})
-	if c.Err() == nil {
-		c.watchIdle()
+	usable := c.Err() == nil
+	c.setHolder(turnHolder{}, usable)
+	if usable {
+		c.idleTimer.Reset(idleWatchDelay)
 	}
 	<-c.turn
 }
@@ -392,8 +420,21 @@ func (c *Client) send(ctx context.Context, a *callArgs) (srcErr, err error) {
 	if d, ok := ctx.Deadline(); ok && c.ext.deadline {
 		h.Timeout, h.HasTimeout = timeoutMillis(time.Until(d)), true
 	}
-	c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
-	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
+	// A request header without a Timeout is the same bytes for the same
+	// endpoint and body kinds: calls in a row encode it once.
+	var qb []byte
+	switch {
+	case h.HasTimeout:
+		c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
+		qb = c.hbuf
+	default:
+		if c.qbuf == nil || h.Endpoint != c.qhdr.Endpoint || h.DataType != c.qhdr.DataType || h.Accept != c.qhdr.Accept {
+			c.qbuf = wire.AppendHeader(c.qbuf[:0], &h)
+			c.qhdr = h
+		}
+		qb = c.qbuf
+	}
+	if err := c.w.WriteMessage(frame.TypeHeader, qb); err != nil {
 		return nil, fmt.Errorf("rpc: writing the request header: %w", err)
 	}
 	if a.dt.HasJSON() {

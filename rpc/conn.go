@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/framerpc/framerpc/frame"
@@ -32,6 +33,12 @@ type serverConn struct {
 	lastEnd          int64  // stream offset where the last exchange ended
 	ctx              context.Context
 	cancel           context.CancelFunc
+	// watchCancel cancels the context of the handler running, while its
+	// hang-up may be watched (handlerContext); guarded by watchMu, as is
+	// the hangupReader while it is set.
+	watchMu     sync.Mutex
+	watchCancel context.CancelFunc
+	watchTimer  *time.Timer
 }
 
 // maxKeptBuffer bounds the buffers a connection keeps between exchanges:
@@ -254,8 +261,8 @@ func (c *serverConn) run(hd *handler, req *request) error {
 		body = &requestBody{c: c, m: m}
 		req.body = body
 	}
-	ctx, stop := c.handlerContext(hd)
-	defer stop()
+	ctx := c.handlerContext(hd)
+	defer c.endHandler()
 	if c.ext.deadline && req.timeout >= 0 {
 		// The caller's deadline, as the time left when it sent the
 		// request [RPC-44].
@@ -287,18 +294,60 @@ func (c *serverConn) run(hd *handler, req *request) error {
 // stream gets one that ends when the client goes away while it runs and
 // its reply is sent [RPC-33], noticed by a read in the background
 // (hangupReader). A handler that reads a stream sees that in the stream.
-func (c *serverConn) handlerContext(hd *handler) (context.Context, context.CancelFunc) {
+//
+// The background read starts hangupWatchDelay after the handler did, from
+// a timer (startWatch), not at once: a request that arrives through a read
+// pending in the background costs two goroutine wake-ups where the
+// connection's goroutine reading for itself costs one, and a handler that
+// returns within the delay (most) does not need it. endHandler ends the
+// handler's turn.
+func (c *serverConn) handlerContext(hd *handler) context.Context {
 	if !hd.hasCtx || hd.in.HasOctets() {
-		return c.ctx, func() {}
+		return c.ctx
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
+	c.watchMu.Lock()
+	c.watchCancel = cancel
+	c.watchMu.Unlock()
+	if c.watchTimer == nil {
+		c.watchTimer = time.AfterFunc(hangupWatchDelay, c.startWatch)
+	} else {
+		c.watchTimer.Reset(hangupWatchDelay)
+	}
+	return ctx
+}
+
+// hangupWatchDelay is how long a handler runs before the server starts
+// watching for the client's going away.
+const hangupWatchDelay = time.Millisecond
+
+// startWatch starts the background read while the handler of
+// handlerContext still runs: the connection's goroutine is inside the
+// handler and touches neither the hangupReader nor the deadlines until
+// endHandler, which watchMu orders after this.
+func (c *serverConn) startWatch() {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	if c.watchCancel == nil {
+		return
+	}
 	if c.dl != nil {
 		c.dl.clearRead()
 	}
-	if !c.hup.watch(cancel) {
-		return c.ctx, cancel
+	c.hup.watch(c.watchCancel)
+}
+
+// endHandler ends the context of handlerContext once the handler has
+// returned and its reply is decided.
+func (c *serverConn) endHandler() {
+	c.watchMu.Lock()
+	cancel := c.watchCancel
+	c.watchCancel = nil
+	c.watchMu.Unlock()
+	if cancel != nil {
+		c.watchTimer.Stop()
+		cancel()
 	}
-	return ctx, cancel
 }
 
 // drain consumes a request body the server will not use, so that the
@@ -346,11 +395,26 @@ func (c *serverConn) replyFirst(res *result, consume func() error) error {
 	return nil
 }
 
+// okReplies are the headers of OK replies by DataType, the same bytes
+// every time: encoded once.
+var okReplies = func() (hs [dataMultipart + 1][]byte) {
+	for dt := range hs {
+		hs[dt] = wire.AppendHeader(nil, &header{DataType: dataType(dt), Error: wire.StatusOK})
+	}
+	return hs
+}()
+
 // reply sends a reply header and, for OK, its body [RPC-17].
 func (c *serverConn) reply(res *result) error {
-	h := header{DataType: res.dt, Error: wire.Status(res.status), ErrorMessage: clampMessage(res.message)}
-	c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
-	if err := c.w.WriteMessage(frame.TypeHeader, c.hbuf); err != nil {
+	var hb []byte
+	if res.status == StatusOK && res.message == "" && int(res.dt) < len(okReplies) {
+		hb = okReplies[res.dt]
+	} else {
+		h := header{DataType: res.dt, Error: wire.Status(res.status), ErrorMessage: clampMessage(res.message)}
+		c.hbuf = wire.AppendHeader(c.hbuf[:0], &h)
+		hb = c.hbuf
+	}
+	if err := c.w.WriteMessage(frame.TypeHeader, hb); err != nil {
 		closeSource(res.body)
 		return fmt.Errorf("rpc: writing a reply header: %w", err)
 	}

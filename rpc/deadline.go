@@ -1,8 +1,10 @@
 package rpc
 
 import (
+	"errors"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -71,7 +73,8 @@ func (d *deadlineConn) clearRead() {
 	}
 }
 
-func (d *deadlineConn) Read(p []byte) (int, error) {
+// renewRead sets the read deadline for the next read.
+func (d *deadlineConn) renewRead() {
 	t := d.io
 	if d.waiting {
 		t = d.idle
@@ -83,6 +86,10 @@ func (d *deadlineConn) Read(p []byte) (int, error) {
 		d.setRead(time.Time{})
 		d.readSet = false
 	}
+}
+
+func (d *deadlineConn) Read(p []byte) (int, error) {
+	d.renewRead()
 	n, err := d.nc.Read(p)
 	if n > 0 {
 		d.waiting = false
@@ -110,4 +117,46 @@ func (d *deadlineConn) Write(p []byte) (int, error) {
 		}
 	}
 	return done, nil
+}
+
+// SyscallConn lets the frame layer splice stream bodies through the
+// connection, with the deadlines renewed before each splice as before
+// each Read and Write.
+func (d *deadlineConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := d.nc.(syscall.Conn)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	return &deadlineRawConn{d: d, rc: rc}, nil
+}
+
+// deadlineRawConn is a deadlineConn's descriptor: each Read or Write of
+// it is one splice, which moves bytes or fails, so renewing the deadline
+// before each bounds how long one makes no progress [RPC-38].
+type deadlineRawConn struct {
+	d  *deadlineConn
+	rc syscall.RawConn
+}
+
+func (c *deadlineRawConn) Control(f func(fd uintptr)) error { return c.rc.Control(f) }
+
+func (c *deadlineRawConn) Read(f func(fd uintptr) bool) error {
+	c.d.renewRead()
+	return c.rc.Read(f)
+}
+
+func (c *deadlineRawConn) Write(f func(fd uintptr) bool) error {
+	d := c.d
+	if d.io > 0 {
+		d.setWrite(time.Now().Add(d.io))
+		d.writeSet = true
+	} else if d.writeSet {
+		d.setWrite(time.Time{})
+		d.writeSet = false
+	}
+	return c.rc.Write(f)
 }

@@ -106,6 +106,9 @@ func (s *Server) call(ctx context.Context, h *handler, req *request) (res result
 			res = *failResult(StatusServerError, "%s %q panicked: %v", step, h.name, v)
 		}
 	}()
+	if h.direct != nil && req.value == nil {
+		return s.callDirect(ctx, h, req, &step)
+	}
 	var buf [5]reflect.Value
 	args, fail := h.args(buf[:0], ctx, req)
 	if fail != nil {
@@ -122,6 +125,31 @@ func (s *Server) call(ctx context.Context, h *handler, req *request) (res result
 	}
 	step = "encoding the reply body of"
 	return h.reply(req, out)
+}
+
+// callDirect is call for a JSON handler of the common form (direct.go).
+// step follows the call for call's panic message.
+func (s *Server) callDirect(ctx context.Context, h *handler, req *request, step *string) result {
+	in, out := h.direct.newPair()
+	if err := req.codec.Unmarshal(req.json, reflect.NewAt(h.inType, in).Interface()); err != nil {
+		return *failResult(StatusRequestError, "decoding the request body of %q: %v", h.name, err)
+	}
+	*step = "handler"
+	if err := h.direct.call(ctx, in, out); err != nil {
+		s.logStack(h.name, err)
+		st, msg := statusOf(err)
+		return result{status: st, message: msg, dt: dataNone}
+	}
+	*step = "encoding the reply body of"
+	outV := reflect.NewAt(h.outType, out).Interface()
+	if req.replyValue {
+		return result{status: StatusOK, dt: h.out, value: outV}
+	}
+	js, err := req.codec.MarshalAppend(req.buf[:0], outV)
+	if err != nil {
+		return *failResult(StatusServerError, "encoding the reply body of %q: %v", h.name, err)
+	}
+	return result{status: StatusOK, dt: h.out, json: js}
 }
 
 // args appends the handler's arguments up to the request part to argv, or

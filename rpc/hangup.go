@@ -1,7 +1,9 @@
 package rpc
 
 import (
+	"errors"
 	"io"
+	"syscall"
 	"time"
 )
 
@@ -15,7 +17,8 @@ import (
 // reader first, so the stream is never disturbed.
 //
 // Read is called by the connection's owner only (the server's connection
-// goroutine, the client's turn holder), and so are the other methods;
+// goroutine, the client's turn holder, or the client's idle timer while
+// nobody holds the turn: idle.go), and so are the other methods;
 // watch starts the one background read, which Read waits for before
 // reading on. The background reads run on one goroutine kept for the
 // connection's life, so that watching costs no allocation per exchange;
@@ -59,8 +62,10 @@ func (w *hangupReader) wait() {
 func (w *hangupReader) pending() bool { return w.reading }
 
 // returnsSoon waits at most d for the background read to return, and
-// reports whether bytes or an error are there to be read.
+// reports whether bytes or an error are there to be read. With no read
+// pending it starts one: what the peer sent may be waiting unread.
 func (w *hangupReader) returnsSoon(d time.Duration) bool {
+	w.watch(func() {})
 	if w.reading {
 		t := time.NewTimer(d)
 		defer t.Stop()
@@ -128,4 +133,24 @@ func (w *hangupReader) stop() {
 	if w.start != nil {
 		close(w.start)
 	}
+}
+
+// errNotQuiet: a background read is pending or left bytes, so the
+// transport's next byte is not the stream's next one.
+var errNotQuiet = errors.New("rpc: a background read holds the transport")
+
+// SyscallConn gives the frame reader the transport's descriptor, so that
+// a stream body copied into a pipe or a file moves by splice(2), while no
+// background read is pending or left anything to read; otherwise, or on a
+// transport without a descriptor, it fails and the frame reader reads in
+// user space.
+func (w *hangupReader) SyscallConn() (syscall.RawConn, error) {
+	if w.reading || w.r < w.w || w.err != nil {
+		return nil, errNotQuiet
+	}
+	sc, ok := w.src.(syscall.Conn)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return sc.SyscallConn()
 }

@@ -2,8 +2,10 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"syscall"
 	"time"
 
 	"github.com/framerpc/framerpc/frame"
@@ -16,6 +18,16 @@ import (
 // call writes anything to the closed connection. A call that starts after
 // the read returned fails without writing a byte, with an error matching
 // ErrNotSent: it is safe to send again on a fresh connection [RPC-42].
+//
+// The read starts idleWatchDelay after a call ends, not at once: a reply
+// that arrives through a read pending in the background costs two
+// goroutine wake-ups (the reader's, then the caller's) where the caller
+// reading for itself costs one, and back-to-back calls would pay it on
+// every call. Within the delay a server's close can only be the result of
+// an idle bound shorter than the delay, or of its shutdown; a call that
+// starts then meets it as it would a close that crossed its request on the
+// way: a write that fails before any byte leaves still fails as not sent,
+// after a read for what the server said (failSent).
 
 // watchIdle starts the read pending while idle. Call with the turn held,
 // at a message boundary.
@@ -24,6 +36,22 @@ func (c *Client) watchIdle() {
 		c.dl.clearRead()
 	}
 	c.hup.watch(c.onIdleEnd)
+}
+
+// idleWatchDelay is how long a client stays idle before it starts its
+// idle read: longer than the gap between calls made one after the other,
+// far shorter than any sensible idle bound on the server.
+const idleWatchDelay = time.Millisecond
+
+// idleTick starts the idle read once the client has been idle for
+// idleWatchDelay (idleTimer). Whoever takes the turn clears idle under
+// holderMu first, so the hangupReader is never touched by two at once.
+func (c *Client) idleTick() {
+	c.holderMu.Lock()
+	defer c.holderMu.Unlock()
+	if c.idle && c.Err() == nil {
+		c.watchIdle()
+	}
 }
 
 // idleEnded runs when the idle read returns. If no call has taken the turn
@@ -36,7 +64,15 @@ func (c *Client) idleEnded() {
 		// A call holds the turn; it reads what came as its reply.
 		return
 	}
-	defer func() { <-c.turn }()
+	c.setIdle(false)
+	defer func() {
+		if c.Err() == nil {
+			// Still usable: idle again, and watched again soon.
+			c.setIdle(true)
+			c.idleTimer.Reset(idleWatchDelay)
+		}
+		<-c.turn
+	}()
 	if c.Err() != nil {
 		// Close came while this callback waited for the turn, found it
 		// taken and so left the background reader running: end it here,
@@ -110,6 +146,17 @@ type countingWriter struct {
 	dst io.Writer
 	n   int64
 	on  bool
+}
+
+// SyscallConn lets the frame writer splice a stream body to the
+// transport. Spliced bytes are not counted: each frame's header is written
+// and counted before its payload, which is all that ErrNotSent needs.
+func (w *countingWriter) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := w.dst.(syscall.Conn)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return sc.SyscallConn()
 }
 
 func (w *countingWriter) Write(p []byte) (int, error) {

@@ -252,6 +252,30 @@ func TestIdleClose(t *testing.T) {
 			}
 		}
 	})
+	// The close comes right after a reply, before the client has started
+	// its idle read (idleWatchDelay): the next call's write fails before
+	// any byte leaves, and the read it then makes says why.
+	t.Run("close right after a reply", func(t *testing.T) {
+		for range 20 {
+			r := newRawClient(t, nil)
+			ctx := context.Background()
+			var out Msg
+			// Past the idle read NewClient starts: the reply arrives through
+			// it, and the call ends with none pending.
+			wait := r.call(func(c *Client) error { return c.Call(ctx, "Echo", &Msg{}, &out) })
+			readN(t, r.conn, len(cat(hdr(reqHeader("Echo", 2, 2)), data(`{"Text":"","N":0}`+"\n"))))
+			r.send(t, hdr(repHeader(2, 1, "")), data(`{}`))
+			if err := wait(); err != nil {
+				t.Fatal(err)
+			}
+			r.send(t, rst)
+			r.conn.Close()
+			err := r.cli.Call(ctx, "Echo", &Msg{}, &out)
+			if !errors.Is(err, ErrClosed) || !errors.Is(err, ErrReset) || !errors.Is(err, ErrNotSent) || !strings.Contains(err.Error(), "closed by the server while idle") {
+				t.Fatalf("got %v", err)
+			}
+		}
+	})
 	// The server read the request, then reset: the request may have
 	// reached a handler, never ErrNotSent.
 	t.Run("reset after the request", func(t *testing.T) {

@@ -30,6 +30,9 @@ type handler struct {
 	// inType and outType are the element types of the JSON pointers.
 	inType  reflect.Type
 	outType reflect.Type
+	// direct calls a handler of the form func([ctx,] *T, *U) error
+	// without reflection (direct.go); nil for the other forms.
+	direct *directFunc
 }
 
 // RegisterEndpoint registers the handler h under name. The name must be
@@ -178,6 +181,9 @@ func newHandler(name string, fn reflect.Value) (*handler, error) {
 		if err := encodableJSON(jt); err != nil {
 			return bad("%v cannot be encoded as JSON: %v", jt, err)
 		}
+	}
+	if h.in == dataJSON && h.out == dataJSON {
+		h.direct = newDirectFunc(fn, h.hasCtx, h.inType, h.outType)
 	}
 	return h, nil
 }
