@@ -604,6 +604,12 @@ func TestFaultsPanics(t *testing.T) {
 		}
 		return nil
 	}
+	succeeded := func(err error) error {
+		if err != nil {
+			return fmt.Errorf("the call failed: %v", err)
+		}
+		return nil
+	}
 	failed := func(err error) error {
 		if err == nil {
 			return errors.New("the call succeeded")
@@ -667,9 +673,12 @@ func TestFaultsPanics(t *testing.T) {
 		{"client: pushed source Read, mid-stream", func(c *rpc.Client) error {
 			return c.Call(context.Background(), "Upload", &panicSource{n: 5000}, new(fixture.Count))
 		}, failed, false},
-		{"client: pushed source Close", func(c *rpc.Client) error {
+		// Call never closes a pushed source (Push's contract), so a Close
+		// that panics is not a point user code runs: were it called, the
+		// panic would end this test binary.
+		{"client: pushed source Close (never called)", func(c *rpc.Client) error {
 			return c.Call(context.Background(), "Upload", &panicSource{n: 100, inClose: true}, new(fixture.Count))
-		}, failed, false},
+		}, succeeded, true},
 		{"client: codec MarshalAppend", func(c *rpc.Client) error {
 			return c.Call(context.Background(), "Echo", &fixture.Text{Text: "codec"}, new(fixture.Text))
 		}, failed, true},
