@@ -26,7 +26,11 @@ type ServerOptions struct {
 	IdleTimeout time.Duration
 	// IOTimeout is how long a single read or write may make no progress
 	// once a request has started. Every read or write that moves bytes
-	// renews it, so a slow but live peer is not cut off. 0 means no limit.
+	// renews it, so a slow but live peer is not cut off. A peer streams a
+	// body in full 4 MiB frames until its last one [MSG-3], so a stream
+	// whose source yields less than 4 MiB per IOTimeout looks stalled:
+	// set it above the time the slowest expected source takes to fill a
+	// frame. 0 means no limit.
 	IOTimeout time.Duration
 	// Extensions lists the extensions the server grants when a client asks.
 	// nil means all of them (ExtTrailer, ExtMultipart, ExtDeadline); an
@@ -65,7 +69,9 @@ type ClientOptions struct {
 	// bytes renews it, so a slow but live stream is never cut; one that
 	// stalls fails the call and closes the connection [RPC-38]. Waiting
 	// for the reply header is such a read, so the bound must exceed the
-	// longest time a handler takes to answer. Reading a streamed reply
+	// longest time a handler takes to answer, and a streamed reply moves
+	// in full 4 MiB frames [MSG-3], so it must exceed the time the
+	// server's source takes to fill one. Reading a streamed reply
 	// counts only while a Read is pending: the time the caller spends
 	// between Reads is its own. While no call is in progress nothing is
 	// bounded. 0 means no limit. Needs a net.Conn.
