@@ -221,7 +221,7 @@ func readFacts(in []byte) inputFacts {
 			// A header the server cannot decode is answered with RST:
 			// complete as it stands.
 			need = 0
-			if json.Unmarshal(hdr, &rh) == nil {
+			if unmarshalMembers(hdr, &rh, "DataType") == nil {
 				need = bodyMessages(rh.DataType)
 			}
 			continue
@@ -549,10 +549,33 @@ func (m *replyModel) next(t frame.Type) ([]byte, bool) {
 func (m *replyModel) header(t frame.Type) (replyHeader, bool) {
 	var h replyHeader
 	b, ok := m.next(t)
-	if !ok || json.Unmarshal(b, &h) != nil || h.Error < 1 || h.Error > 4 {
+	if !ok || unmarshalMembers(b, &h, "Error", "DataType", "ErrorMessage", "Extensions") != nil || h.Error < 1 || h.Error > 4 {
 		return h, false
 	}
 	return h, true
+}
+
+// unmarshalMembers decodes the members of header object b named exactly
+// (byte for byte, [RPC-4]) as names says into v, ignoring every other
+// member. encoding/json alone matches names case-insensitively: it would
+// read "EXtensions" as the Extensions member, which a receiver ignores as
+// unknown [RPC-6].
+func unmarshalMembers(b []byte, v any, names ...string) error {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	known := make(map[string]json.RawMessage, len(names))
+	for _, n := range names {
+		if m, ok := all[n]; ok {
+			known[n] = m
+		}
+	}
+	kb, err := json.Marshal(known)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(kb, v)
 }
 
 // check follows call c. It fails the test when c succeeded, or its stream
