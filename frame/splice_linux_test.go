@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/framerpc/framerpc/internal/benchnet"
 )
@@ -144,16 +145,19 @@ func TestSpliceSendSourceFailsMidStream(t *testing.T) {
 				t.Fatal(err)
 			}
 			go func() {
+				// The source fails once ReadFrom has taken every byte:
+				// the pipe stays open, and a deadline in the past ends
+				// the next read. Not a timer: under load a fixed
+				// deadline could end the read before the bytes crossed.
 				pw.Write(body)
-				// Keep the pipe open: the reader's deadline ends it.
-				time.Sleep(5 * time.Second)
-				pw.Close()
+				for unreadInPipe(t, pr) > 0 {
+					time.Sleep(time.Millisecond)
+				}
+				pr.SetReadDeadline(time.Now())
 			}()
-			if err := pr.SetReadDeadline(time.Now().Add(500 * time.Millisecond)); err != nil {
-				t.Fatal(err)
-			}
 			wire, got, rerr := sendThrough(t, tr, pr)
 			pr.Close()
+			pw.Close()
 			if !errors.Is(rerr, os.ErrDeadlineExceeded) || got != int64(n) {
 				t.Fatalf("%s n=%d: ReadFrom %d, %v", tr.Name, n, got, rerr)
 			}
@@ -162,6 +166,24 @@ func TestSpliceSendSourceFailsMidStream(t *testing.T) {
 			}
 		}
 	}
+}
+
+// unreadInPipe is the number of bytes waiting in the pipe r reads.
+func unreadInPipe(t *testing.T, r *os.File) int {
+	sc, err := r.SyscallConn()
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	var n int32
+	var errno syscall.Errno
+	if err := sc.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n)))
+	}); err != nil || errno != 0 {
+		t.Errorf("FIONREAD: %v %v", err, errno)
+		return 0
+	}
+	return int(n)
 }
 
 func TestSpliceSendDestinationRefuses(t *testing.T) {
