@@ -72,13 +72,7 @@ func benchSmallCall(b *testing.B, t benchnet.Transport) {
 		}})
 	}
 	var s benchnet.Samples
-	round := 0
-	for b.Loop() {
-		if err := s.Round(round, vs); err != nil {
-			b.Fatal(err)
-		}
-		round++
-	}
+	round := s.Rounds(b, vs)
 	for _, m := range makers {
 		b.ReportMetric(float64(s.Median(m.name).Nanoseconds())/callsPerRound, m.name+"-ns/call")
 		b.ReportMetric(float64(mallocs[m.name])/float64(round*callsPerRound), m.name+"-allocs/call")
@@ -156,13 +150,7 @@ func benchStream(b *testing.B, t benchnet.Transport) {
 		}})
 	}
 	var s benchnet.Samples
-	round := 0
-	for b.Loop() {
-		if err := s.Round(round, vs); err != nil {
-			b.Fatal(err)
-		}
-		round++
-	}
+	s.Rounds(b, vs)
 	best := s.Best(raws)
 	b.ReportMetric(s.MBps(best, streamSize), "best-raw-MB/s")
 	for _, name := range append(raws, names...) {

@@ -117,13 +117,7 @@ func benchStream(b *testing.B, t benchnet.Transport) {
 	}
 	allocated = 0
 	var s benchnet.Samples
-	round := 0
-	for b.Loop() {
-		if err := s.Round(round, vs); err != nil {
-			b.Fatal(err)
-		}
-		round++
-	}
+	round := s.Rounds(b, vs)
 	report(b, &s, streamSize)
 	b.ReportMetric(float64(allocated)/float64(round*(1+len(readSizes))), "B/GiB")
 }
@@ -331,13 +325,7 @@ func benchSplice(b *testing.B, t benchnet.Transport) {
 		b.Fatal(err)
 	}
 	var s benchnet.Samples
-	round := 0
-	for b.Loop() {
-		if err := s.Round(round, vs); err != nil {
-			b.Fatal(err)
-		}
-		round++
-	}
+	s.Rounds(b, vs)
 	for _, name := range s.Names() {
 		b.ReportMetric(s.MBps(name, streamSize), name+"-MB/s")
 		b.ReportMetric(float64(s.CPU.Median(name).Milliseconds()), name+"-cpu-ms")

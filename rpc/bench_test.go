@@ -250,13 +250,7 @@ func benchOctets(b *testing.B, t benchnet.Transport) {
 	runtime.ReadMemStats(&ms)
 	connHeap := ms.HeapAlloc - heapBefore
 	var smp benchnet.Samples
-	round := 0
-	for b.Loop() {
-		if err := smp.Round(round, vs); err != nil {
-			b.Fatal(err)
-		}
-		round++
-	}
+	round := smp.Rounds(b, vs)
 	for _, name := range smp.Names() {
 		b.ReportMetric(smp.MBps(name, streamSize), name+"-MB/s")
 		b.ReportMetric(float64(smp.CPU.Median(name).Milliseconds()), name+"-cpu-ms")
@@ -385,13 +379,7 @@ func benchSplice(b *testing.B, t benchnet.Transport) {
 		b.Fatal(err)
 	}
 	var smp benchnet.Samples
-	round := 0
-	for b.Loop() {
-		if err := smp.Round(round, vs); err != nil {
-			b.Fatal(err)
-		}
-		round++
-	}
+	smp.Rounds(b, vs)
 	for _, name := range smp.Names() {
 		b.ReportMetric(smp.MBps(name, streamSize), name+"-MB/s")
 		b.ReportMetric(float64(smp.CPU.Median(name).Milliseconds()), name+"-cpu-ms")

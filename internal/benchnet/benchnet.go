@@ -18,6 +18,7 @@ import (
 	"os"
 	"slices"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/framerpc/framerpc/internal/unixpair"
@@ -212,6 +213,19 @@ func (s *Samples) Round(round int, vs []Variant) error {
 		s.CPU.Add(v.Name, cpu)
 	}
 	return nil
+}
+
+// Rounds runs one Round per iteration of b.Loop, the variants of round n
+// starting at the n-th, and returns how many rounds ran.
+func (s *Samples) Rounds(b *testing.B, vs []Variant) int {
+	round := 0
+	for b.Loop() {
+		if err := s.Round(round, vs); err != nil {
+			b.Fatal(err)
+		}
+		round++
+	}
+	return round
 }
 
 // Samples collects one duration per round for each named variant, and
