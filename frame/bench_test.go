@@ -129,19 +129,7 @@ func receive(r *Reader, want int64, buf []byte) error {
 	if err != nil {
 		return err
 	}
-	var n int64
-	if buf == nil {
-		n, err = io.Copy(benchnet.Sink{}, m)
-	} else {
-		for err == nil {
-			var k int
-			k, err = m.Read(buf)
-			n += int64(k)
-		}
-		if err == io.EOF {
-			err = nil
-		}
-	}
+	n, err := benchnet.Drain(m, buf)
 	if err == nil && n != want {
 		err = fmt.Errorf("received %d of %d bytes", n, want)
 	}

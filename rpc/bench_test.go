@@ -195,20 +195,7 @@ func benchOctets(b *testing.B, t benchnet.Transport) {
 		if err := cli.Call(ctx, "Send", &req, &body); err != nil {
 			return err
 		}
-		var got int64
-		var err error
-		if buf == nil {
-			got, err = io.Copy(benchnet.Sink{}, body)
-		} else {
-			for err == nil {
-				var k int
-				k, err = body.Read(buf)
-				got += int64(k)
-			}
-			if err == io.EOF {
-				err = nil
-			}
-		}
+		got, err := benchnet.Drain(body, buf)
 		if err == nil && got != n {
 			err = fmt.Errorf("reply of %d bytes, want %d", got, n)
 		}

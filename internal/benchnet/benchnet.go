@@ -139,6 +139,26 @@ type Sink struct{}
 
 func (Sink) Write(p []byte) (int, error) { return len(p), nil }
 
+// Drain reads r to its end and returns the bytes read: with io.Copy (the
+// reader's WriterTo, if any) when buf is nil, else by Read calls of
+// len(buf) bytes, as a caller reading at a fixed size does.
+func Drain(r io.Reader, buf []byte) (int64, error) {
+	if buf == nil {
+		return io.Copy(Sink{}, r)
+	}
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		n += int64(k)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
 // Raw is the raw baseline on one connection of a transport: n bytes
 // written with io.CopyBuffer from a buffer of Size bytes, read on the
 // other end with io.CopyBuffer into a buffer of the same size. The
