@@ -300,25 +300,5 @@ func benchSplice(b *testing.B, t benchnet.Transport) {
 		}
 		return time.Since(start), nil
 	}
-	variant := func(name string, ks, kr bool) benchnet.Variant {
-		return benchnet.Variant{Name: name, Run: func() (time.Duration, error) { return run(streamSize, ks, kr) }}
-	}
-	vs := []benchnet.Variant{
-		variant("user", false, false),
-		variant("send", true, false),
-		variant("recv", false, true),
-		variant("both", true, true),
-	}
-	if _, err := run(2*MaxPayload, true, true); err != nil {
-		b.Fatal(err)
-	}
-	var s benchnet.Samples
-	s.Rounds(b, vs)
-	for _, name := range s.Names() {
-		b.ReportMetric(s.MBps(name, streamSize), name+"-MB/s")
-		b.ReportMetric(float64(s.CPU.Median(name).Milliseconds()), name+"-cpu-ms")
-		if name != "user" {
-			b.ReportMetric(s.Ratio(name, "user"), name+"-x-user")
-		}
-	}
+	benchnet.SpliceRounds(b, streamSize, 2*MaxPayload, run)
 }

@@ -134,6 +134,23 @@ func BenchmarkOctets(b *testing.B) {
 	}
 }
 
+// serveBench serves s on one connection of t and returns the client of
+// the other end; both end with the benchmark.
+func serveBench(b *testing.B, t benchnet.Transport, s *Server) *Client {
+	a, c, err := t.Pair()
+	if err != nil {
+		b.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(c) }()
+	cli := NewClient(a, nil)
+	b.Cleanup(func() {
+		cli.Close()
+		<-served
+	})
+	return cli
+}
+
 func benchOctets(b *testing.B, t benchnet.Transport) {
 	var vs []benchnet.Variant
 	var raws []string
@@ -165,17 +182,7 @@ func benchOctets(b *testing.B, t benchnet.Transport) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	a, c, err := t.Pair()
-	if err != nil {
-		b.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(c) }()
-	cli := NewClient(a, nil)
-	defer func() {
-		cli.Close()
-		<-served
-	}()
+	cli := serveBench(b, t, s)
 	ctx := context.Background()
 	buf := make([]byte, 32<<10)
 	var allocated uint64
@@ -299,17 +306,7 @@ func benchSplice(b *testing.B, t benchnet.Transport) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	a, c, err := t.Pair()
-	if err != nil {
-		b.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(c) }()
-	cli := NewClient(a, nil)
-	defer func() {
-		cli.Close()
-		<-served
-	}()
+	cli := serveBench(b, t, s)
 	consumed := make([]byte, 1<<20)
 	run := func(n int64, kernelSend, kernelRecv bool) (time.Duration, error) {
 		dstR, dstW, err := os.Pipe()
@@ -353,27 +350,7 @@ func benchSplice(b *testing.B, t benchnet.Transport) {
 		}
 		return time.Since(start), nil
 	}
-	variant := func(name string, ks, kr bool) benchnet.Variant {
-		return benchnet.Variant{Name: name, Run: func() (time.Duration, error) { return run(streamSize, ks, kr) }}
-	}
-	vs := []benchnet.Variant{
-		variant("user", false, false),
-		variant("send", true, false),
-		variant("recv", false, true),
-		variant("both", true, true),
-	}
-	if _, err := run(3*frame.MaxPayload, true, true); err != nil {
-		b.Fatal(err)
-	}
-	var smp benchnet.Samples
-	smp.Rounds(b, vs)
-	for _, name := range smp.Names() {
-		b.ReportMetric(smp.MBps(name, streamSize), name+"-MB/s")
-		b.ReportMetric(float64(smp.CPU.Median(name).Milliseconds()), name+"-cpu-ms")
-	}
-	for _, name := range []string{"send", "recv", "both"} {
-		b.ReportMetric(smp.Ratio(name, "user"), name+"-x-user")
-	}
+	benchnet.SpliceRounds(b, streamSize, 3*frame.MaxPayload, run)
 }
 
 // fakeConn replays a recorded stream and swallows what is written: the

@@ -248,6 +248,35 @@ func (s *Samples) Rounds(b *testing.B, vs []Variant) int {
 	return round
 }
 
+// SpliceRounds is the splice benchmark of a layer: run moves n bytes with
+// splice on the sending side (ks), the receiving side (kr), both or
+// neither ("user"), and each of the four runs once per round after one
+// warm-up run of warm bytes. It reports each variant's MB/s and CPU time,
+// and the ratio of each splicing variant to the user-space one.
+func SpliceRounds(b *testing.B, n, warm int64, run func(n int64, ks, kr bool) (time.Duration, error)) {
+	variant := func(name string, ks, kr bool) Variant {
+		return Variant{Name: name, Run: func() (time.Duration, error) { return run(n, ks, kr) }}
+	}
+	vs := []Variant{
+		variant("user", false, false),
+		variant("send", true, false),
+		variant("recv", false, true),
+		variant("both", true, true),
+	}
+	if _, err := run(warm, true, true); err != nil {
+		b.Fatal(err)
+	}
+	var s Samples
+	s.Rounds(b, vs)
+	for _, name := range s.Names() {
+		b.ReportMetric(s.MBps(name, n), name+"-MB/s")
+		b.ReportMetric(float64(s.CPU.Median(name).Milliseconds()), name+"-cpu-ms")
+	}
+	for _, name := range []string{"send", "recv", "both"} {
+		b.ReportMetric(s.Ratio(name, "user"), name+"-x-user")
+	}
+}
+
 // Samples collects one duration per round for each named variant, and
 // the CPU time the process spent meanwhile: a figure other programs on the
 // machine do not disturb as they disturb the wall clock.
