@@ -101,18 +101,7 @@ func BenchmarkStream(b *testing.B) {
 }
 
 func benchStream(b *testing.B, t benchnet.Transport) {
-	var vs []benchnet.Variant
-	var raws []string
-	for _, size := range benchnet.RawSizes {
-		raw, err := benchnet.NewRaw(t, size)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer raw.Close()
-		name := "raw" + benchnet.SizeName(size)
-		raws = append(raws, name)
-		vs = append(vs, benchnet.Variant{Name: name, Run: func() (time.Duration, error) { return raw.Run(streamSize) }})
-	}
+	vs, raws := benchnet.RawVariants(b, t, streamSize)
 	streamers := []struct {
 		name string
 		s    streamer

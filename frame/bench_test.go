@@ -48,16 +48,7 @@ func BenchmarkStream(b *testing.B) {
 }
 
 func benchStream(b *testing.B, t benchnet.Transport) {
-	var vs []benchnet.Variant
-	for _, size := range benchnet.RawSizes {
-		raw, err := benchnet.NewRaw(t, size)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer raw.Close()
-		vs = append(vs, benchnet.Variant{Name: "raw" + benchnet.SizeName(size),
-			Run: func() (time.Duration, error) { return raw.Run(streamSize) }})
-	}
+	vs, _ := benchnet.RawVariants(b, t, streamSize)
 	a, c, err := t.Pair()
 	if err != nil {
 		b.Fatal(err)

@@ -152,18 +152,7 @@ func serveBench(b *testing.B, t benchnet.Transport, s *Server) *Client {
 }
 
 func benchOctets(b *testing.B, t benchnet.Transport) {
-	var vs []benchnet.Variant
-	var raws []string
-	for _, size := range benchnet.RawSizes {
-		raw, err := benchnet.NewRaw(t, size)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer raw.Close()
-		name := "raw" + benchnet.SizeName(size)
-		raws = append(raws, name)
-		vs = append(vs, benchnet.Variant{Name: name, Run: func() (time.Duration, error) { return raw.Run(streamSize) }})
-	}
+	vs, raws := benchnet.RawVariants(b, t, streamSize)
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)

@@ -248,6 +248,23 @@ func (s *Samples) Rounds(b *testing.B, vs []Variant) int {
 	return round
 }
 
+// RawVariants are the raw baselines of transport t, one per RawSizes
+// entry, each copying n bytes per round on a connection of its own that
+// ends with the benchmark; names are theirs, for Best.
+func RawVariants(b *testing.B, t Transport, n int64) (vs []Variant, names []string) {
+	for _, size := range RawSizes {
+		raw, err := NewRaw(t, size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { raw.Close() })
+		name := "raw" + SizeName(size)
+		names = append(names, name)
+		vs = append(vs, Variant{Name: name, Run: func() (time.Duration, error) { return raw.Run(n) }})
+	}
+	return vs, names
+}
+
 // SpliceRounds is the splice benchmark of a layer: run moves n bytes with
 // splice on the sending side (ks), the receiving side (kr), both or
 // neither ("user"), and each of the four runs once per round after one
